@@ -1,0 +1,51 @@
+// Builds the guest: assembly/index.ts -> build/plugin.wasm (the Traefik plugin), copies it into
+// traefik-plugin/ next to .traefik.yml, and compiles every assembly/testing/*.ts entry into
+// build/testing/<name>.wasm (+ raw JS bindings) so tests can call guest internals directly.
+import asc from 'assemblyscript/asc';
+import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MAX_PLUGIN_BYTES = 256 * 1024;
+
+async function compile(args) {
+  const { error, stderr } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
+  if (error) {
+    throw new Error(`asc ${args.join(' ')} failed: ${error.message}\n${stderr.toString()}`);
+  }
+}
+
+async function buildPlugin() {
+  await compile(['assembly/index.ts', '--config', 'asconfig.json', '--target', 'plugin']);
+  const wasm = path.join(root, 'build/plugin.wasm');
+  const { size } = await stat(wasm);
+  if (size > MAX_PLUGIN_BYTES) throw new Error(`plugin.wasm is ${size} bytes, over the ${MAX_PLUGIN_BYTES} byte budget`);
+  await mkdir(path.join(root, 'traefik-plugin'), { recursive: true });
+  await copyFile(wasm, path.join(root, 'traefik-plugin/plugin.wasm'));
+  await copyFile(path.join(root, '.traefik.yml'), path.join(root, 'traefik-plugin/.traefik.yml'));
+  console.log(`plugin.wasm: ${size} bytes -> traefik-plugin/`);
+}
+
+async function buildHarnesses(only) {
+  const dir = path.join(root, 'assembly/testing');
+  const entries = (await readdir(dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+  for (const file of entries) {
+    const name = file.slice(0, -3);
+    if (only.length && !only.includes(name)) continue;
+    await compile([
+      `assembly/testing/${file}`, '--config', 'asconfig.json', '--target', 'harness',
+      '--outFile', `build/testing/${name}.wasm`,
+    ]);
+  }
+}
+
+process.chdir(root);
+const args = process.argv.slice(2);
+// `node scripts/build-plugin.mjs` builds everything; `--harness name...` only those harnesses.
+if (args[0] === '--harness') {
+  await buildHarnesses(args.slice(1));
+} else {
+  await buildPlugin();
+  await buildHarnesses([]);
+}
