@@ -1,0 +1,174 @@
+// The request flow: read the request through the ABI, decide, apply. Runs on every request, on
+// whichever pooled guest instance Traefik picks; state here is per instance.
+import {
+  HeaderKind, LogLevel, getConfigBytes, getHeaderNames, getHeaderValues, getMethod, getUri,
+  removeHeader, setHeaderValue, setStatusCode, writeBodyString,
+} from '../abi/host';
+import { nowUnixSeconds } from '../abi/wasi';
+import { Config, parseConfig } from '../policy/config';
+import { Decision, Outcome, RequestFacts, configErrorAnswer, decide } from '../policy/decision';
+import { TokenCache } from '../jwt/cache';
+import { FileKeySource } from './keys';
+import { levelEnabled, logAt } from './log';
+
+/** Per-instance state, set up on the first request (not at instantiation: Traefik's pool creates
+ * instances eagerly, and a bad config must fail closed per request, not break the router). */
+class PluginState {
+  config: Config | null = null;
+  configError: string = '';
+  keys: FileKeySource | null = null;
+  cache: TokenCache = new TokenCache();
+  keyGeneration: i32 = 0;
+  /** Lowercased identity header names (with `-`), stripped from every request. */
+  identityHeaders: string[] = [];
+}
+
+let state: PluginState | null = null;
+
+function initialize(): PluginState {
+  const s = new PluginState();
+  const parsed = parseConfig(getConfigBytes());
+  if (parsed.config == null) {
+    s.configError = parsed.error;
+  } else {
+    const config = parsed.config!;
+    const keys = new FileKeySource(config);
+    const keyError = keys.init(nowUnixSeconds());
+    if (keyError.length > 0) {
+      s.configError = keyError;
+    } else {
+      s.config = config;
+      s.keys = keys;
+      s.keyGeneration = keys.generation;
+      s.identityHeaders = identityHeaderNames(config);
+    }
+  }
+  if (s.configError.length > 0) {
+    logAt(null, LogLevel.Error, 'mcpauth: invalid configuration, every request is refused: ' + s.configError);
+  } else {
+    logAt(s.config, LogLevel.Info, 'mcpauth: ready for ' + s.config!.resource);
+  }
+  return s;
+}
+
+function identityHeaderNames(config: Config): string[] {
+  const f = config.forwardHeaders;
+  const names = ['x-forwarded-user', f.user, f.email, f.subject, f.scopes, f.clientId];
+  const out = new Array<string>();
+  for (let i = 0; i < names.length; i++) {
+    const n = normalizeHeaderName(names[i]);
+    if (n.length > 0 && !out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
+/** Lowercase with `_` read as `-`: `X_Forwarded_User` is the same header to many upstreams. */
+function normalizeHeaderName(name: string): string {
+  const codes = new Array<i32>(name.length);
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c == 95) c = 45;
+    codes[i] = c;
+  }
+  return String.fromCharCodes(codes);
+}
+
+function gatherFacts(): RequestFacts {
+  const facts = new RequestFacts();
+  facts.method = getMethod();
+  facts.uri = getUri();
+  facts.authorization = getHeaderValues(HeaderKind.Request, 'authorization');
+  const accept = getHeaderValues(HeaderKind.Request, 'accept');
+  facts.accept = accept.join(',');
+  facts.preflight = getHeaderValues(HeaderKind.Request, 'access-control-request-method').length > 0;
+  return facts;
+}
+
+/** Removes every spelling and copy of the identity headers (and the token, when configured). */
+function stripIncoming(s: PluginState): void {
+  const names = getHeaderNames(HeaderKind.Request);
+  const stripAuth = s.config == null || s.config!.stripAuthorization;
+  for (let i = 0; i < names.length; i++) {
+    const normalized = normalizeHeaderName(names[i]);
+    if (s.identityHeaders.includes(normalized) || (stripAuth && normalized == 'authorization')) {
+      removeHeader(HeaderKind.Request, names[i]);
+    }
+  }
+}
+
+function setIdentity(s: PluginState, d: Decision): void {
+  const id = d.identity;
+  const config = s.config;
+  if (id == null || config == null) return;
+  const f = config.forwardHeaders;
+  if (f.user.length > 0) setHeaderValue(HeaderKind.Request, f.user, id.user());
+  if (f.email.length > 0 && id.email.length > 0) setHeaderValue(HeaderKind.Request, f.email, id.email);
+  if (f.subject.length > 0) setHeaderValue(HeaderKind.Request, f.subject, id.subject);
+  if (f.scopes.length > 0) setHeaderValue(HeaderKind.Request, f.scopes, id.scopes.join(' '));
+  if (f.clientId.length > 0 && id.clientId.length > 0) setHeaderValue(HeaderKind.Request, f.clientId, id.clientId);
+}
+
+function respond(d: Decision): void {
+  // Headers first: without response buffering the status line is written at set_status_code.
+  for (let i = 0; i < d.headerNames.length; i++) setHeaderValue(HeaderKind.Response, d.headerNames[i], d.headerValues[i]);
+  setStatusCode(d.status);
+  if (d.body.length > 0) writeBodyString(1, d.body);
+}
+
+function logDecision(s: PluginState, facts: RequestFacts, d: Decision): void {
+  const allowed = d.outcome != Outcome.Answer;
+  const level = allowed ? LogLevel.Debug : LogLevel.Info;
+  if (!levelEnabled(s.config, level)) return;
+  let line = 'mcpauth: ' + (allowed ? 'allow' : 'deny') + ' ' + facts.method + ' ' + pathForLog(facts.uri) +
+    ' status=' + (allowed ? '-' : d.status.toString()) + ' reason="' + d.reason + '"';
+  const id = d.identity;
+  if (id != null) {
+    line += ' sub="' + id.subject + '"';
+    if (id.clientId.length > 0) line += ' client_id="' + id.clientId + '"';
+  }
+  if (d.cached) line += ' cached=true';
+  logAt(s.config, level, line);
+}
+
+/** The path only: a query string may carry a token (`access_token=`), so it never reaches the log. */
+function pathForLog(uri: string): string {
+  const q = uri.indexOf('?');
+  const p = q < 0 ? uri : uri.substring(0, q);
+  return p.length > 200 ? p.substring(0, 200) + '...' : p;
+}
+
+/** Nothing verified under an older key set may be served from the cache. */
+function syncCache(s: PluginState, keys: FileKeySource): void {
+  if (keys.generation != s.keyGeneration) {
+    s.keyGeneration = keys.generation;
+    s.cache.clear();
+  }
+}
+
+/** Handles one request; returns 1 to continue to the upstream, 0 when answered here. */
+export function handleRequest(): i32 {
+  if (state == null) state = initialize();
+  const s = state!;
+  const config = s.config;
+  const keys = s.keys;
+  if (config == null || keys == null) {
+    respond(configErrorAnswer());
+    return 0;
+  }
+  const now = nowUnixSeconds();
+  keys.refreshDue(now);
+  syncCache(s, keys);
+  const facts = gatherFacts();
+  const d = decide(facts, config, keys, s.cache, now);
+  // An unknown-kid reload inside decide() may have changed the keys too.
+  syncCache(s, keys);
+  logDecision(s, facts, d);
+  if (d.outcome == Outcome.Answer) {
+    respond(d);
+    return 0;
+  }
+  stripIncoming(s);
+  if (d.outcome == Outcome.Allow) setIdentity(s, d);
+  return 1;
+}

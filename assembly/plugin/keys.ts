@@ -1,0 +1,142 @@
+// Key sets per issuer: inline keys from the options and keys from a mounted JWKS file (the
+// sidecar's key feed). The file is re-read at most every `jwksRefreshSeconds`, and at once on an
+// unknown `kid` (at most once per UNKNOWN_KID_RELOAD_SECONDS, so a flood of made-up kids costs one
+// file read, not one per request). A missing or invalid file keeps the last good keys.
+import { parseJson } from '../encoding/json';
+import { Config } from '../policy/config';
+import { VerificationKey, parseKeySet } from '../jwt/jwk';
+import { KeySource } from '../jwt/verifier';
+import { readFileLimited } from '../abi/wasi';
+import { LogLevel } from '../abi/host';
+import { logAt } from './log';
+
+export const UNKNOWN_KID_RELOAD_SECONDS: i64 = 5;
+export const MAX_JWKS_FILE_BYTES: i32 = 256 * 1024;
+
+class IssuerKeys {
+  inline: VerificationKey[] = [];
+  fromFile: VerificationKey[] = [];
+  merged: VerificationKey[] = [];
+  file: string = '';
+  refreshSeconds: i64 = 30;
+  /** When the file was last read (Unix seconds); i64.MIN_VALUE = never. */
+  lastRead: i64 = i64.MIN_VALUE;
+  lastForced: i64 = i64.MIN_VALUE;
+  /** Raw bytes of the last file content that parsed, to notice real changes. */
+  lastGood: Uint8Array = new Uint8Array(0);
+  /** Last problem logged, so one broken file is reported once per change, not per request. */
+  lastProblem: string = '';
+}
+
+export class FileKeySource extends KeySource {
+  private issuers: IssuerKeys[] = [];
+  /** Bumped whenever any key set changes; the token cache is flushed on a change. */
+  generation: i32 = 0;
+
+  constructor(private config: Config) {
+    super();
+  }
+
+  /** Loads inline keys (errors here are configuration errors) and the files (errors are logged). */
+  init(now: i64): string {
+    for (let i = 0; i < this.config.issuers.length; i++) {
+      const cfg = this.config.issuers[i];
+      const keys = new IssuerKeys();
+      keys.file = cfg.jwksFile;
+      keys.refreshSeconds = cfg.jwksRefreshSeconds;
+      const inline = cfg.inlineJwks;
+      if (inline != null) {
+        const set = parseKeySet(inline);
+        for (let w = 0; w < set.warnings.length; w++) {
+          logAt(this.config, LogLevel.Warn, 'mcpauth: issuer "' + cfg.issuer + '" inline jwks: ' + set.warnings[w]);
+        }
+        if (set.error.length > 0 && keys.file.length == 0) {
+          return 'option "issuers[' + i.toString() + '].jwks": ' + set.error;
+        }
+        keys.inline = set.keys;
+      }
+      this.issuers.push(keys);
+      this.merge(keys);
+      if (keys.file.length > 0) this.readFile(i, now);
+    }
+    return '';
+  }
+
+  keysFor(issuerIndex: i32): VerificationKey[] {
+    if (issuerIndex < 0 || issuerIndex >= this.issuers.length) return [];
+    return this.issuers[issuerIndex].merged;
+  }
+
+  /** Re-reads files whose refresh interval has passed. Returns true when any key set changed. */
+  refreshDue(now: i64): bool {
+    let changed = false;
+    for (let i = 0; i < this.issuers.length; i++) {
+      const k = this.issuers[i];
+      if (k.file.length > 0 && (k.lastRead == i64.MIN_VALUE || now - k.lastRead >= k.refreshSeconds || now < k.lastRead)) {
+        if (this.readFile(i, now)) changed = true;
+      }
+    }
+    return changed;
+  }
+
+  reloadForUnknownKid(issuerIndex: i32, now: i64): bool {
+    if (issuerIndex < 0 || issuerIndex >= this.issuers.length) return false;
+    const k = this.issuers[issuerIndex];
+    if (k.file.length == 0) return false;
+    if (k.lastForced != i64.MIN_VALUE && now - k.lastForced < UNKNOWN_KID_RELOAD_SECONDS && now >= k.lastForced) return false;
+    k.lastForced = now;
+    return this.readFile(issuerIndex, now);
+  }
+
+  private merge(k: IssuerKeys): void {
+    const merged = new Array<VerificationKey>();
+    for (let i = 0; i < k.inline.length; i++) merged.push(k.inline[i]);
+    for (let i = 0; i < k.fromFile.length; i++) merged.push(k.fromFile[i]);
+    k.merged = merged;
+  }
+
+  private problem(k: IssuerKeys, issuer: string, message: string): void {
+    if (message == k.lastProblem) return;
+    k.lastProblem = message;
+    logAt(this.config, LogLevel.Error, 'mcpauth: issuer "' + issuer + '" jwksFile ' + k.file + ': ' + message + (k.fromFile.length > 0 ? ' (keeping the last good keys)' : ''));
+  }
+
+  /** Reads one issuer's file; returns true when its keys changed. */
+  private readFile(index: i32, now: i64): bool {
+    const k = this.issuers[index];
+    const issuer = this.config.issuers[index].issuer;
+    k.lastRead = now;
+    const read = readFileLimited(k.file, MAX_JWKS_FILE_BYTES);
+    if (!read.ok) {
+      this.problem(k, issuer, read.error);
+      return false;
+    }
+    if (bytesEqual(read.data, k.lastGood)) return false;
+    const parsed = parseJson(read.data, 8, MAX_JWKS_FILE_BYTES);
+    if (parsed.value == null) {
+      this.problem(k, issuer, 'not valid JSON: ' + parsed.error);
+      return false;
+    }
+    const set = parseKeySet(parsed.value!);
+    if (set.error.length > 0) {
+      this.problem(k, issuer, set.error);
+      return false;
+    }
+    for (let w = 0; w < set.warnings.length; w++) {
+      logAt(this.config, LogLevel.Warn, 'mcpauth: issuer "' + issuer + '" jwksFile: ' + set.warnings[w]);
+    }
+    k.lastGood = read.data;
+    k.fromFile = set.keys;
+    k.lastProblem = '';
+    this.merge(k);
+    this.generation++;
+    logAt(this.config, LogLevel.Info, 'mcpauth: issuer "' + issuer + '" loaded ' + set.keys.length.toString() + ' key(s) from ' + k.file);
+    return true;
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): bool {
+  if (a.length != b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] != b[i]) return false;
+  return true;
+}

@@ -1,0 +1,316 @@
+// What the middleware does with one request: the pure decision, no I/O. The plugin glue
+// (assembly/plugin/handler.ts) gathers the request facts through the ABI and applies the decision.
+// The statuses, WWW-Authenticate values and bodies are the table in docs/policy-contract.md; the
+// sidecar's forwardAuth endpoint produces the same for the same input (parity-tested).
+import { JsonWriter } from '../encoding/json';
+import { Config, WELL_KNOWN_PRM } from './config';
+import { emailAllowed } from './email';
+import { missingScopes } from './scopes';
+import { needsToken, pathOf, queryOf, isCleanPath } from './paths';
+import { Identity, KeySource, checkTime, verifyAccessToken } from '../jwt/verifier';
+import { TokenCache } from '../jwt/cache';
+
+export const enum Outcome {
+  /** Continue upstream without identity (public path, unprotected path, CORS preflight). */
+  Pass = 0,
+  /** Continue upstream with the verified identity. */
+  Allow = 1,
+  /** Answer here with status/headers/body. */
+  Answer = 2,
+}
+
+export class RequestFacts {
+  method: string = 'GET';
+  uri: string = '/';
+  /** Every Authorization header value, in order. */
+  authorization: string[] = [];
+  accept: string = '';
+  /** True when an `Access-Control-Request-Method` header is present (CORS preflight). */
+  preflight: bool = false;
+}
+
+export class Decision {
+  outcome: Outcome = Outcome.Answer;
+  status: i32 = 0;
+  /** Response headers as name/value pairs, in the order they are to be set. */
+  headerNames: string[] = [];
+  headerValues: string[] = [];
+  body: string = '';
+  identity: Identity | null = null;
+  /** Short reason for the log ("token expired", "public path", ...). */
+  reason: string = '';
+  /** True when the decision came from the verified-token cache. */
+  cached: bool = false;
+
+  header(name: string, value: string): Decision {
+    this.headerNames.push(name);
+    this.headerValues.push(value);
+    return this;
+  }
+}
+
+function pass(reason: string): Decision {
+  const d = new Decision();
+  d.outcome = Outcome.Pass;
+  d.reason = reason;
+  return d;
+}
+
+function quoted(value: string): string {
+  // RFC 7235 quoted-string: escape backslash and double quote. Our values never hold CR/LF
+  // (reasons are fixed phrases; scopes and URLs were validated at config time).
+  return '"' + value.replaceAll('\\', '\\\\').replaceAll('"', '\\"') + '"';
+}
+
+function errorBody(error: string, description: string): string {
+  const w = new JsonWriter();
+  w.beginObject();
+  w.key('error');
+  w.string(error);
+  w.key('error_description');
+  w.string(description);
+  w.endObject();
+  return w.toString();
+}
+
+function answer(status: i32, challenge: string, error: string, description: string): Decision {
+  const d = new Decision();
+  d.outcome = Outcome.Answer;
+  d.status = status;
+  d.reason = description;
+  if (challenge.length > 0) d.header('WWW-Authenticate', challenge);
+  d.header('Content-Type', 'application/json');
+  d.header('Cache-Control', 'no-store');
+  d.body = errorBody(error, description);
+  return d;
+}
+
+function scopeParam(config: Config): string {
+  return config.requiredScopes.length > 0 ? ', scope=' + quoted(config.requiredScopes.join(' ')) : '';
+}
+
+/** 401 without a token: no error code (RFC 6750 §3.1), just where to find the metadata. */
+export function missingTokenAnswer(config: Config): Decision {
+  const challenge = 'Bearer resource_metadata=' + quoted(config.resourceMetadataUrl) + scopeParam(config);
+  return answer(401, challenge, 'invalid_token', 'bearer token required');
+}
+
+export function invalidTokenAnswer(config: Config, reason: string): Decision {
+  const challenge = 'Bearer error="invalid_token", error_description=' + quoted(reason) +
+    ', resource_metadata=' + quoted(config.resourceMetadataUrl) + scopeParam(config);
+  return answer(401, challenge, 'invalid_token', reason);
+}
+
+export function invalidRequestAnswer(config: Config, reason: string): Decision {
+  const challenge = 'Bearer error="invalid_request", error_description=' + quoted(reason) +
+    ', resource_metadata=' + quoted(config.resourceMetadataUrl);
+  return answer(400, challenge, 'invalid_request', reason);
+}
+
+export function insufficientScopeAnswer(config: Config, reason: string): Decision {
+  const challenge = 'Bearer error="insufficient_scope", scope=' + quoted(config.requiredScopes.join(' ')) +
+    ', resource_metadata=' + quoted(config.resourceMetadataUrl) + ', error_description=' + quoted(reason);
+  return answer(403, challenge, 'insufficient_scope', reason);
+}
+
+export function accessDeniedAnswer(config: Config, reason: string): Decision {
+  const challenge = 'Bearer error="insufficient_scope", error_description=' + quoted(reason) +
+    ', resource_metadata=' + quoted(config.resourceMetadataUrl);
+  return answer(403, challenge, 'access_denied', reason);
+}
+
+export function configErrorAnswer(): Decision {
+  return answer(500, '', 'server_error', 'authentication middleware is misconfigured; see the Traefik log');
+}
+
+/** RFC 9728 Protected Resource Metadata for `config.resource`. */
+export function metadataDocument(config: Config): string {
+  const w = new JsonWriter();
+  w.beginObject();
+  w.key('resource');
+  w.string(config.resource);
+  w.key('authorization_servers');
+  w.beginArray();
+  for (let i = 0; i < config.authorizationServers.length; i++) w.string(config.authorizationServers[i]);
+  w.endArray();
+  w.key('bearer_methods_supported');
+  w.beginArray();
+  w.string('header');
+  w.endArray();
+  if (config.scopesSupported.length > 0) {
+    w.key('scopes_supported');
+    w.beginArray();
+    for (let i = 0; i < config.scopesSupported.length; i++) w.string(config.scopesSupported[i]);
+    w.endArray();
+  }
+  if (config.resourceName.length > 0) {
+    w.key('resource_name');
+    w.string(config.resourceName);
+  }
+  w.endObject();
+  return w.toString();
+}
+
+function metadataAnswer(config: Config, method: string): Decision {
+  const d = new Decision();
+  d.outcome = Outcome.Answer;
+  d.reason = 'protected resource metadata';
+  if (method != 'GET' && method != 'HEAD') {
+    d.status = 405;
+    d.header('Allow', 'GET, HEAD, OPTIONS');
+    d.header('Content-Type', 'application/json');
+    d.body = errorBody('invalid_request', 'method not allowed');
+    return d;
+  }
+  d.status = 200;
+  d.header('Content-Type', 'application/json');
+  // Browser clients (MCP Inspector) read this document cross-origin.
+  d.header('Access-Control-Allow-Origin', '*');
+  d.header('Cache-Control', 'public, max-age=300');
+  if (method == 'GET') d.body = metadataDocument(config);
+  return d;
+}
+
+function isBearerScheme(value: string, schemeEnd: i32): bool {
+  if (schemeEnd != 6) return false;
+  // "Bearer", any casing (RFC 7235 §2.1: auth-scheme is case-insensitive).
+  const expected = 'bearer';
+  for (let i = 0; i < 6; i++) {
+    let c = value.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c != expected.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Finds `access_token` in a query string; returns null when absent. */
+function queryToken(query: string): string | null {
+  if (query.length == 0) return null;
+  const parts = query.split('&');
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    const eq = p.indexOf('=');
+    const name = eq < 0 ? p : p.substring(0, eq);
+    if (name == 'access_token') return eq < 0 ? '' : p.substring(eq + 1);
+  }
+  return null;
+}
+
+class TokenPick {
+  token: string = '';
+  present: bool = false;
+  error: string = '';
+}
+
+/** Reads the bearer token from the request: one Authorization header, or (only when enabled) the query. */
+function pickToken(facts: RequestFacts, config: Config): TokenPick {
+  const pick = new TokenPick();
+  const q = queryToken(queryOf(facts.uri));
+  if (facts.authorization.length > 1) {
+    pick.error = 'more than one Authorization header';
+    return pick;
+  }
+  if (facts.authorization.length == 1) {
+    if (q != null) {
+      pick.error = 'token given in both the header and the query';
+      return pick;
+    }
+    const value = facts.authorization[0].trim();
+    const space = value.indexOf(' ');
+    if (space < 0 || !isBearerScheme(value, space)) {
+      pick.error = 'Authorization header must use the Bearer scheme';
+      return pick;
+    }
+    const token = value.substring(space + 1).trim();
+    if (token.length == 0) {
+      pick.error = 'empty bearer token';
+      return pick;
+    }
+    pick.token = token;
+    pick.present = true;
+    return pick;
+  }
+  if (q != null) {
+    if (!config.allowQueryToken) {
+      pick.error = 'tokens in the query string are not accepted';
+      return pick;
+    }
+    if (q!.length == 0) {
+      pick.error = 'empty access_token parameter';
+      return pick;
+    }
+    pick.token = q!;
+    pick.present = true;
+  }
+  return pick;
+}
+
+function wantsHtml(facts: RequestFacts): bool {
+  return facts.method == 'GET' && facts.accept.toLowerCase().includes('text/html');
+}
+
+/** The decision for one request. */
+export function decide(facts: RequestFacts, config: Config, keys: KeySource, cache: TokenCache, now: i64): Decision {
+  const path = pathOf(facts.uri);
+  const isMetadataPath = isCleanPath(path) && (path == WELL_KNOWN_PRM || path == config.metadataPathWithResource);
+  if (facts.method == 'OPTIONS' && facts.preflight) return pass('cors preflight');
+  if (isMetadataPath) return metadataAnswer(config, facts.method);
+  if (!needsToken(path, config.protectedPaths, config.publicPaths)) return pass('public path');
+
+  const pick = pickToken(facts, config);
+  if (pick.error.length > 0) return invalidRequestAnswer(config, pick.error);
+  if (!pick.present) {
+    if (config.loginRedirect.length > 0 && wantsHtml(facts)) {
+      const d = new Decision();
+      d.outcome = Outcome.Answer;
+      d.status = 302;
+      d.reason = 'login redirect';
+      d.header('Location', config.loginRedirect);
+      d.header('Cache-Control', 'no-store');
+      return d;
+    }
+    return missingTokenAnswer(config);
+  }
+  if (pick.token.length > config.maxTokenBytes) return invalidTokenAnswer(config, 'token too large');
+
+  let identity = cache.lookup(pick.token);
+  let cached = identity != null;
+  if (identity != null) {
+    const timeReason = checkTime(identity!, <f64>now, <f64>config.clockSkewSeconds);
+    if (timeReason.length > 0) {
+      cache.remove(pick.token);
+      return invalidTokenAnswer(config, timeReason);
+    }
+  } else {
+    const result = verifyAccessToken(pick.token, config, keys, now);
+    if (result.identity == null) return invalidTokenAnswer(config, result.reason);
+    identity = result.identity;
+    cache.store(pick.token, identity!);
+  }
+  const id = identity!;
+
+  const missing = missingScopes(config.requiredScopes, id.scopes);
+  if (missing.length > 0) {
+    const d = insufficientScopeAnswer(config, 'missing required scope');
+    d.identity = id;
+    return d;
+  }
+  if (config.allowedEmails.length > 0 || config.requireEmailVerified) {
+    if (config.requireEmailVerified && !id.emailVerified) {
+      const d = accessDeniedAnswer(config, 'email not verified');
+      d.identity = id;
+      return d;
+    }
+    if (config.allowedEmails.length > 0 && !emailAllowed(config.allowedEmails, id.email)) {
+      const d = accessDeniedAnswer(config, 'email not allowed');
+      d.identity = id;
+      return d;
+    }
+  }
+  const d = new Decision();
+  d.outcome = Outcome.Allow;
+  d.identity = id;
+  d.reason = 'token valid';
+  d.cached = cached;
+  return d;
+}
