@@ -4,6 +4,7 @@
 import { JsonKind, JsonValue } from '../encoding/json';
 import { base64urlDecode } from '../encoding/base64url';
 import { RsaPublicKey } from '../crypto/rsa';
+import { hasRocaFingerprint } from '../crypto/roca';
 import { P256PublicKey } from '../crypto/p256';
 import { Ed25519PublicKey } from '../crypto/ed25519';
 import { ALG_EDDSA, ALG_ES256, ALG_RS256 } from '../policy/config';
@@ -103,6 +104,10 @@ function parseKey(jwk: JsonValue, index: i32, warnings: string[]): VerificationK
     const e = decodeMember(jwk, 'e');
     if (n == null || e == null) {
       warnings.push(named + ': RSA key needs base64url n and e');
+      return null;
+    }
+    if (hasRocaFingerprint(n!)) {
+      warnings.push(named + ': RSA key refused (ROCA-vulnerable modulus, CVE-2017-15361)');
       return null;
     }
     key.rsa = RsaPublicKey.fromJwk(n!, e!);
