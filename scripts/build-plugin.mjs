@@ -2,7 +2,7 @@
 // traefik-plugin/ next to .traefik.yml, and compiles every assembly/testing/*.ts entry into
 // build/testing/<name>.wasm (+ raw JS bindings) so tests can call guest internals directly.
 import asc from 'assemblyscript/asc';
-import { copyFile, mkdir, readdir, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,6 +27,13 @@ async function buildPlugin() {
   console.log(`plugin.wasm: ${size} bytes -> traefik-plugin/`);
 }
 
+// A harness whose first line is `// asc-target: <name>` is built with that asconfig target
+// (e.g. `guest` for a real http-wasm guest run by host-tests/host); the default is `harness`.
+async function harnessTarget(file) {
+  const firstLine = (await readFile(file, 'utf8')).split('\n', 1)[0];
+  return /^\/\/\s*asc-target:\s*([\w-]+)/.exec(firstLine)?.[1] ?? 'harness';
+}
+
 async function buildHarnesses(only) {
   const dir = path.join(root, 'assembly/testing');
   const entries = (await readdir(dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
@@ -34,7 +41,8 @@ async function buildHarnesses(only) {
     const name = file.slice(0, -3);
     if (only.length && !only.includes(name)) continue;
     await compile([
-      `assembly/testing/${file}`, '--config', 'asconfig.json', '--target', 'harness',
+      `assembly/testing/${file}`, '--config', 'asconfig.json',
+      '--target', await harnessTarget(path.join(dir, file)),
       '--outFile', `build/testing/${name}.wasm`,
     ]);
   }

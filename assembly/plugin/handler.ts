@@ -1,7 +1,7 @@
 // The request flow: read the request through the ABI, decide, apply. Runs on every request, on
 // whichever pooled guest instance Traefik picks; state here is per instance.
 import {
-  HeaderKind, LogLevel, getConfigBytes, getHeaderNames, getHeaderValues, getMethod, getUri,
+  HeaderKind, LogLevel, getConfigBytes, lastValueTooLarge, getHeaderNames, getHeaderValues, getMethod, getUri,
   removeHeader, setHeaderValue, setStatusCode, writeBodyString,
 } from '../abi/host';
 import { nowUnixSeconds } from '../abi/wasi';
@@ -74,14 +74,22 @@ function normalizeHeaderName(name: string): string {
   return String.fromCharCodes(codes);
 }
 
-function gatherFacts(): RequestFacts {
+/** Longest request URI we read; longer ones are refused (414) without being copied in. */
+const MAX_URI_BYTES: u32 = 64 * 1024;
+const MAX_ACCEPT_BYTES: u32 = 4096;
+
+function gatherFacts(config: Config): RequestFacts {
   const facts = new RequestFacts();
   facts.method = getMethod();
-  facts.uri = getUri();
-  facts.authorization = getHeaderValues(HeaderKind.Request, 'authorization');
-  const accept = getHeaderValues(HeaderKind.Request, 'accept');
+  facts.uri = getUri(MAX_URI_BYTES);
+  facts.uriTooLong = lastValueTooLarge();
+  // Room for the scheme, spaces and a second copy's NUL: anything longer is an oversized token.
+  facts.authorization = getHeaderValues(HeaderKind.Request, 'authorization', <u32>config.maxTokenBytes + 64);
+  facts.authorizationTooLarge = lastValueTooLarge();
+  const accept = getHeaderValues(HeaderKind.Request, 'accept', MAX_ACCEPT_BYTES);
   facts.accept = accept.join(',');
-  facts.preflight = getHeaderValues(HeaderKind.Request, 'access-control-request-method').length > 0;
+  const acrm = getHeaderValues(HeaderKind.Request, 'access-control-request-method', 256);
+  facts.preflight = acrm.length > 0 || lastValueTooLarge();
   return facts;
 }
 
@@ -159,7 +167,7 @@ export function handleRequest(): i32 {
   const now = nowUnixSeconds();
   keys.refreshDue(now);
   syncCache(s, keys);
-  const facts = gatherFacts();
+  const facts = gatherFacts(config);
   const d = decide(facts, config, keys, s.cache, now);
   // An unknown-kid reload inside decide() may have changed the keys too.
   syncCache(s, keys);

@@ -360,6 +360,8 @@ export function parseConfig(raw: Uint8Array): ConfigResult {
   const parsed = parseJson(raw, 16, 1 << 20);
   if (parsed.value == null) return new ConfigResult(null, 'options are not valid JSON: ' + parsed.error);
   const root = parsed.value!;
+  // Traefik marshals a middleware without options as `null`.
+  if (root.kind == JsonKind.Null) return new ConfigResult(null, 'no options given: "issuers" and "resource" are required');
   if (root.kind != JsonKind.Object) return new ConfigResult(null, 'options must be an object');
 
   const r = new OptionReader(root, '');

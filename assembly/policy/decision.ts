@@ -27,6 +27,10 @@ export class RequestFacts {
   accept: string = '';
   /** True when an `Access-Control-Request-Method` header is present (CORS preflight). */
   preflight: bool = false;
+  /** The Authorization values were larger than maxTokenBytes allows: not read at all. */
+  authorizationTooLarge: bool = false;
+  /** The request URI was too long to read. */
+  uriTooLong: bool = false;
 }
 
 export class Decision {
@@ -205,7 +209,7 @@ class TokenPick {
 /** Reads the bearer token from the request: one Authorization header, or (only when enabled) the query. */
 function pickToken(facts: RequestFacts, config: Config): TokenPick {
   const pick = new TokenPick();
-  const q = queryToken(queryOf(facts.uri));
+  const q = facts.uri.includes('?') ? queryToken(queryOf(facts.uri)) : null;
   if (facts.authorization.length > 1) {
     pick.error = 'more than one Authorization header';
     return pick;
@@ -251,12 +255,17 @@ function wantsHtml(facts: RequestFacts): bool {
 
 /** The decision for one request. */
 export function decide(facts: RequestFacts, config: Config, keys: KeySource, cache: TokenCache, now: i64): Decision {
+  if (facts.uriTooLong) {
+    const d = answer(414, '', 'invalid_request', 'request URI too long');
+    return d;
+  }
   const path = pathOf(facts.uri);
   const isMetadataPath = isCleanPath(path) && (path == WELL_KNOWN_PRM || path == config.metadataPathWithResource);
   if (facts.method == 'OPTIONS' && facts.preflight) return pass('cors preflight');
   if (isMetadataPath) return metadataAnswer(config, facts.method);
   if (!needsToken(path, config.protectedPaths, config.publicPaths)) return pass('public path');
 
+  if (facts.authorizationTooLarge) return invalidTokenAnswer(config, 'token too large');
   const pick = pickToken(facts, config);
   if (pick.error.length > 0) return invalidRequestAnswer(config, pick.error);
   if (!pick.present) {

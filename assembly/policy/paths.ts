@@ -8,6 +8,7 @@ import { asciiLower } from './ascii';
 
 /** The path part of a request URI (`/a/b?x` -> `/a/b`); `get_uri` never includes a fragment, but a `#` is cut too. */
 export function pathOf(uri: string): string {
+  if (uri.length > 0 && uri.indexOf('?') < 0 && uri.indexOf('#') < 0) return uri;
   let end = uri.length;
   const q = uri.indexOf('?');
   if (q >= 0) end = q;
@@ -141,5 +142,7 @@ export function needsToken(path: string, protectedPaths: string[], publicPaths: 
   const clean = isCleanPath(path);
   if (clean && matchesSegmentPrefix(path, publicPaths)) return false;
   if (!clean) return true;
+  // The common configuration protects everything: no need to build the loose form.
+  if (protectedPaths.includes('/')) return true;
   return matchesLoosePrefix(loosePath(path), protectedPaths);
 }

@@ -192,3 +192,29 @@ export function pathLoose(path: string): string {
 export function pathClean(path: string): bool {
   return isCleanPath(path);
 }
+
+/** Benchmark helper: runs the full token verification n times inside the guest; returns successes. */
+export function verifyRepeat(token: string, now: f64, n: i32): i32 {
+  const c = config;
+  if (c == null) return -1;
+  let okCount = 0;
+  for (let i = 0; i < n; i++) {
+    if (verifyAccessToken(token, c, keys, <i64>now).identity != null) okCount++;
+  }
+  return okCount;
+}
+
+/** Benchmark helper: runs decide() n times for one Authorization value (cache hits after the first). */
+export function decideRepeat(authorization: string, now: f64, n: i32): i32 {
+  const c = config;
+  if (c == null) return -1;
+  const facts = new RequestFacts();
+  facts.method = 'POST';
+  facts.uri = '/mcp';
+  facts.authorization = [authorization];
+  let allowed = 0;
+  for (let i = 0; i < n; i++) {
+    if (decide(facts, c, keys, cache, <i64>now).outcome == Outcome.Allow) allowed++;
+  }
+  return allowed;
+}
