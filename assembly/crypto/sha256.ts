@@ -21,7 +21,8 @@ const K: usize = memory.data<u32>([
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 
-// Initial hash value: first 32 bits of the fractional parts of the square roots of the first 8 primes.
+// Initial hash value: first 32 bits of the fractional parts of the square roots of the first 8
+// primes.
 const H0: usize = memory.data<u32>([
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ]);
@@ -40,12 +41,14 @@ function compress(state: usize, block: usize): void {
   for (let i: usize = 0; i < 16; i++) {
     store<u32>(W + (i << 2), bswap<u32>(load<u32>(block + (i << 2))));
   }
-  for (let p = W + 64; p < W + 256; p += 4) {
-    const w15 = load<u32>(p, -60);
-    const w2 = load<u32>(p, -8);
+  // p points at W[i - 16] while W[i] is computed (wasm load offsets are unsigned: a negative one
+  // would address beyond 4 GiB and always trap).
+  for (let p = W; p < W + 192; p += 4) {
+    const w15 = load<u32>(p, 4); // W[i - 15]
+    const w2 = load<u32>(p, 56); // W[i - 2]
     const s0 = rotr<u32>(w15, 7) ^ rotr<u32>(w15, 18) ^ (w15 >>> 3);
     const s1 = rotr<u32>(w2, 17) ^ rotr<u32>(w2, 19) ^ (w2 >>> 10);
-    store<u32>(p, load<u32>(p, -64) + s0 + load<u32>(p, -28) + s1);
+    store<u32>(p, load<u32>(p) + s0 + load<u32>(p, 36) + s1, 64); // W[i-16] + s0 + W[i-7] + s1
   }
 
   let a = load<u32>(state, 0);
@@ -164,7 +167,7 @@ export class Sha256 {
 // The hasher behind the one-shot functions (module-level so one-shot hashing never allocates).
 const oneShot = new Sha256();
 
-/** Hashes `len` bytes at `ptr` into 32 bytes at `out`. The caller guarantees both ranges are valid. */
+/** Hashes `len` bytes at `ptr` into 32 bytes at `out`; the caller guarantees both ranges. */
 export function sha256Unsafe(ptr: usize, len: i32, out: usize): void {
   oneShot.reset();
   oneShot.updateUnsafe(ptr, len);
