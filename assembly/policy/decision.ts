@@ -221,11 +221,13 @@ function pickToken(facts: RequestFacts, config: Config): TokenPick {
     }
     const value = facts.authorization[0].trim();
     const space = value.indexOf(' ');
-    if (space < 0 || !isBearerScheme(value, space)) {
-      pick.error = 'Authorization header must use the Bearer scheme';
+    const schemeEnd = space < 0 ? value.length : space;
+    if (!isBearerScheme(value, schemeEnd)) {
+      // Another scheme (Basic, ...) carries no bearer token: answered like a missing token, so the
+      // client learns where to get one (RFC 6750 §3.1: no error code without bearer credentials).
       return pick;
     }
-    const token = value.substring(space + 1).trim();
+    const token = space < 0 ? '' : value.substring(space + 1).trim();
     if (token.length == 0) {
       pick.error = 'empty bearer token';
       return pick;

@@ -1,0 +1,90 @@
+/**
+ * A Traefik dynamic-configuration snippet (file provider YAML) declaring the `mcpauth` plugin
+ * middleware with the policy's options and the keys INLINE, for setups that cannot mount the
+ * JWKS file into Traefik. Options carry the contract's names (docs/policy-contract.md). Strings
+ * are written as JSON strings, which YAML reads as double-quoted scalars.
+ */
+import type { JWK, PolicyConfig } from '../policy/types.js';
+import { toPublicJwks } from './public-jwk.js';
+
+type Yaml = string | number | boolean | Yaml[] | { [key: string]: Yaml };
+
+function emit(value: Yaml, indent: string): string {
+  if (Array.isArray(value)) {
+    if (value.length === 0) return ' []';
+    return value
+      .map((item) => {
+        const inner = emit(item, `${indent}  `);
+        // "- key: v" for objects: first line joins the dash
+        return typeof item === 'object' && !Array.isArray(item) && Object.keys(item).length > 0
+          ? `\n${indent}- ${inner.trimStart()}`
+          : `\n${indent}-${inner}`;
+      })
+      .join('');
+  }
+  if (typeof value === 'object') {
+    const entries = Object.entries(value);
+    if (entries.length === 0) return ' {}';
+    return entries.map(([k, v]) => `\n${indent}${k}:${emit(v, `${indent}  `)}`).join('');
+  }
+  return ` ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`;
+}
+
+function dedupeByKid(keys: JWK[]): JWK[] {
+  const seen = new Set<string>();
+  return keys.filter((k) => {
+    if (k.kid === undefined) return true;
+    if (seen.has(k.kid)) return false;
+    seen.add(k.kid);
+    return true;
+  });
+}
+
+/** The plugin options of `policy`, with each issuer's keys inline (file-fed issuers get `jwks`). */
+export function pluginOptions(policy: PolicyConfig, jwks: { keys: JWK[] }): Record<string, Yaml> {
+  const fh = policy.forwardHeaders;
+  return {
+    resource: policy.resource,
+    issuers: policy.issuers.map((issuer) => {
+      const keys = dedupeByKid(toPublicJwks([...(issuer.jwks?.keys ?? []), ...(issuer.jwksFile ? jwks.keys : [])]).keys);
+      return {
+        issuer: issuer.issuer,
+        audiences: issuer.audiences,
+        algorithms: issuer.algorithms,
+        type: issuer.type,
+        jwks: JSON.stringify({ keys }),
+      };
+    }),
+    authorizationServers: policy.authorizationServers,
+    scopesSupported: policy.scopesSupported,
+    ...(policy.resourceName !== undefined ? { resourceName: policy.resourceName } : {}),
+    protectedPaths: policy.protectedPaths,
+    publicPaths: policy.publicPaths,
+    requiredScopes: policy.requiredScopes,
+    allowedEmails: policy.allowedEmails,
+    requireEmailVerified: policy.requireEmailVerified,
+    // every field written out: "" switches a header off (user would otherwise default on)
+    forwardHeaders: {
+      user: fh.user ?? '',
+      email: fh.email ?? '',
+      subject: fh.subject ?? '',
+      scopes: fh.scopes ?? '',
+      clientId: fh.clientId ?? '',
+    },
+    stripAuthorization: policy.stripAuthorization,
+    clockSkewSeconds: policy.clockSkewSeconds,
+    maxTokenBytes: policy.maxTokenBytes,
+    allowQueryToken: policy.allowQueryToken,
+    logLevel: policy.logLevel,
+    ...(policy.loginRedirect !== undefined ? { loginRedirect: policy.loginRedirect } : {}),
+  };
+}
+
+export function traefikDynamicSnippet(policy: PolicyConfig, jwks: { keys: JWK[] }): string {
+  const doc: Yaml = { http: { middlewares: { mcpauth: { plugin: { mcpauth: pluginOptions(policy, jwks) } } } } };
+  return [
+    '# Traefik dynamic configuration: the mcpauth plugin middleware with inline keys.',
+    '# Needs the plugin in the static configuration (experimental.plugins.mcpauth or localPlugins.mcpauth).',
+    '# Attach it to the MCP router with `middlewares: [mcpauth]`. Regenerate after a key rotation.',
+  ].join('\n') + emit(doc, '') + '\n';
+}

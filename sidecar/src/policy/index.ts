@@ -1,0 +1,12 @@
+export type { LoggerLike } from './logger.js';
+export { silentLogger } from './logger.js';
+export { PolicyConfigError } from './errors.js';
+export type { ForwardHeaders, IssuerPolicy, JWK, JWKS, PolicyConfig, SigningAlg } from './types.js';
+export { SIGNING_ALGS } from './types.js';
+export { DEFAULTS, loadPolicy, loadPolicyFile, normalizeTyp } from './load.js';
+export { policyFromSidecarConfig, type SidecarPolicyInput } from './from-sidecar-config.js';
+export { protectedResourceMetadataUrl } from './prm.js';
+export { emailAllowed, normalizeAllowlistEntry, normalizeEmail } from './email.js';
+export { isCleanPath } from './paths.js';
+export { importVerifyKey, importVerifyKeys, PRIVATE_JWK_MEMBERS, type VerifyKey } from './verify-keys.js';
+export { decodeStrictBase64url, isStrictBase64url } from './base64url.js';
