@@ -18,7 +18,7 @@
 import {
   add_header_value, countLenBytes, countLenCount, enable_features, get_config, get_header_names,
   get_header_values, get_method, get_protocol_version, get_source_addr, get_uri, log as log_,
-  log_enabled, remove_header, set_header_value, set_status_code, write_body,
+  log_enabled, remove_header, set_header_value, set_status_code, set_uri, write_body,
 } from "./imports";
 import { decodeUtf8LossyUnsafe, encodeUtf8Unsafe, utf8Length } from "./utf8";
 // Pulls guestAbort into every guest that uses this API, so `--use abort=assembly/abi/abort/guestAbort`
@@ -269,6 +269,15 @@ export function removeHeader(kind: HeaderKind, name: string): bool {
  * set every response header BEFORE calling this. Codes outside 100..999 make Go's WriteHeader
  * panic, so they are refused here (returns false).
  */
+/** Rewrites the request URI (path and query) the upstream receives. False for an empty or huge value. */
+export function setUri(uri: string): bool {
+  if (uri.length == 0) return false;
+  let n = encodeScratch(uri, 0);
+  if (n < 0) return false;
+  set_uri(changetype<usize>(scratch), <u32>n);
+  return true;
+}
+
 export function setStatusCode(code: i32): bool {
   if (code < 100 || code > 999) return false;
   set_status_code(<u32>code);

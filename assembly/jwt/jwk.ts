@@ -14,6 +14,8 @@ export const MAX_KEYS_PER_SET: i32 = 64;
 
 export class VerificationKey {
   kid: string = '';
+  /** Whether the JWK had a `kid` member at all (`"kid": ""` is a kid; a missing one is not). */
+  hasKid: bool = false;
   /** Which ALG_* this key can verify (one bit). */
   family: i32 = 0;
   /** The key's own `alg` member, or "" when absent. */
@@ -29,6 +31,8 @@ export class KeySetResult {
   warnings: string[] = [];
   /** Set when the document as a whole is unusable. */
   error: string = '';
+  /** The document had the shape of a key set (an object with a `keys` array, or one JWK). */
+  isKeySet: bool = false;
 }
 
 export function algFamily(alg: string): i32 {
@@ -65,6 +69,7 @@ function parseKey(jwk: JsonValue, index: i32, warnings: string[]): VerificationK
       return null;
     }
     key.kid = kidValue.stringValue;
+    key.hasKid = true;
   }
   const named = key.kid.length > 0 ? label + ' (kid "' + key.kid + '")' : label;
   const use = jwk.get('use');
@@ -180,8 +185,10 @@ export function parseKeySet(doc: JsonValue): KeySetResult {
       return result;
     }
     items = keys.items;
+    result.isKeySet = true;
   } else if (doc.get('kty') != null) {
     items = [doc];
+    result.isKeySet = true;
   } else {
     result.error = 'JWKS has no "keys" member';
     return result;
@@ -199,7 +206,7 @@ export function parseKeySet(doc: JsonValue): KeySetResult {
     const k = parsed[i];
     let duplicate = false;
     for (let j = 0; j < parsed.length; j++) {
-      if (i != j && k.kid.length > 0 && parsed[j].kid == k.kid) duplicate = true;
+      if (i != j && k.hasKid && parsed[j].hasKid && parsed[j].kid == k.kid) duplicate = true;
     }
     if (duplicate) result.warnings.push('kid "' + k.kid + '" is used by more than one key: those keys are ignored');
     else result.keys.push(k);

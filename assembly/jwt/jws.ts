@@ -149,7 +149,7 @@ export function candidateKeys(jws: ParsedJws, keys: VerificationKey[]): KeyLooku
   const out = new KeyLookup();
   if (jws.hasKid) {
     for (let i = 0; i < keys.length; i++) {
-      if (keys[i].kid == jws.kid) out.keys.push(keys[i]);
+      if (keys[i].hasKid && keys[i].kid == jws.kid) out.keys.push(keys[i]);
     }
     if (out.keys.length == 0) out.status = KEY_UNKNOWN_KID;
     return out;

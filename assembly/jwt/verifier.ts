@@ -147,8 +147,11 @@ export function verifyAccessToken(token: string, config: Config, keys: KeySource
     identity.clientId = clientId.stringValue;
   }
 
-  // These values become upstream request headers: control characters could split or smuggle headers.
-  if (hasControlChars(identity.subject) || hasControlChars(identity.email) || hasControlChars(identity.clientId) || hasControlChars(identity.scope)) {
+  // These values become upstream request headers. Only printable ASCII passes: control
+  // characters could split headers, and non-ASCII look-alikes (full-width letters, Cyrillic) could
+  // be folded into another user's name by an upstream that normalizes Unicode.
+  if (!headerSafe(identity.subject, MAX_IDENTITY_CHARS) || !headerSafe(identity.email, MAX_IDENTITY_CHARS) ||
+      !headerSafe(identity.clientId, MAX_IDENTITY_CHARS) || !headerSafe(identity.scope, MAX_SCOPE_CHARS)) {
     return deny('malformed token claims');
   }
 
@@ -168,10 +171,15 @@ export function checkTime(identity: Identity, now: f64, skew: f64): string {
   return '';
 }
 
-function hasControlChars(s: string): bool {
+export const MAX_IDENTITY_CHARS: i32 = 1024;
+export const MAX_SCOPE_CHARS: i32 = 4096;
+
+/** Printable ASCII (0x20-0x7e) only, at most `max` characters. */
+function headerSafe(s: string, max: i32): bool {
+  if (s.length > max) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || c == 0x7f) return true;
+    if (c < 0x20 || c > 0x7e) return false;
   }
-  return false;
+  return true;
 }

@@ -2,11 +2,12 @@
 // whichever pooled guest instance Traefik picks; state here is per instance.
 import {
   HeaderKind, LogLevel, getConfigBytes, lastValueTooLarge, getHeaderNames, getHeaderValues, getMethod, getUri,
-  removeHeader, setHeaderValue, setStatusCode, writeBodyString,
+  removeHeader, setHeaderValue, setStatusCode, setUri, writeBodyString,
 } from '../abi/host';
 import { nowUnixSeconds } from '../abi/wasi';
 import { Config, parseConfig } from '../policy/config';
-import { Decision, Outcome, RequestFacts, configErrorAnswer, decide } from '../policy/decision';
+import { jsonQuote } from '../encoding/json';
+import { Decision, Outcome, RequestFacts, clockErrorAnswer, configErrorAnswer, decide } from '../policy/decision';
 import { TokenCache } from '../jwt/cache';
 import { FileKeySource } from './keys';
 import { levelEnabled, logAt } from './log';
@@ -88,6 +89,8 @@ function gatherFacts(config: Config): RequestFacts {
   facts.authorizationTooLarge = lastValueTooLarge();
   const accept = getHeaderValues(HeaderKind.Request, 'accept', MAX_ACCEPT_BYTES);
   facts.accept = accept.join(',');
+  const origin = getHeaderValues(HeaderKind.Request, 'origin', 4096);
+  facts.crossOrigin = origin.length > 0 || lastValueTooLarge();
   const acrm = getHeaderValues(HeaderKind.Request, 'access-control-request-method', 256);
   facts.preflight = acrm.length > 0 || lastValueTooLarge();
   return facts;
@@ -128,12 +131,14 @@ function logDecision(s: PluginState, facts: RequestFacts, d: Decision): void {
   const allowed = d.outcome != Outcome.Answer;
   const level = allowed ? LogLevel.Debug : LogLevel.Info;
   if (!levelEnabled(s.config, level)) return;
-  let line = 'mcpauth: ' + (allowed ? 'allow' : 'deny') + ' ' + facts.method + ' ' + pathForLog(facts.uri) +
-    ' status=' + (allowed ? '-' : d.status.toString()) + ' reason="' + d.reason + '"';
+  // Every field that can come from the client or the token is JSON-quoted, so a value holding a
+  // quote cannot forge another field in the log line.
+  let line = 'mcpauth: ' + (allowed ? 'allow' : 'deny') + ' ' + jsonQuote(facts.method) + ' ' + jsonQuote(pathForLog(facts.uri)) +
+    ' status=' + (allowed ? '-' : d.status.toString()) + ' reason=' + jsonQuote(d.reason);
   const id = d.identity;
   if (id != null) {
-    line += ' sub="' + id.subject + '"';
-    if (id.clientId.length > 0) line += ' client_id="' + id.clientId + '"';
+    line += ' sub=' + jsonQuote(id.subject);
+    if (id.clientId.length > 0) line += ' client_id=' + jsonQuote(id.clientId);
   }
   if (d.cached) line += ' cached=true';
   logAt(s.config, level, line);
@@ -165,6 +170,12 @@ export function handleRequest(): i32 {
     return 0;
   }
   const now = nowUnixSeconds();
+  if (now < 0) {
+    // Without a wall clock no expiry can be checked: fail closed.
+    logAt(config, LogLevel.Error, 'mcpauth: the real-time clock is unavailable; refusing the request');
+    respond(clockErrorAnswer());
+    return 0;
+  }
   keys.refreshDue(now);
   syncCache(s, keys);
   const facts = gatherFacts(config);
@@ -178,5 +189,6 @@ export function handleRequest(): i32 {
   }
   stripIncoming(s);
   if (d.outcome == Outcome.Allow) setIdentity(s, d);
+  if (d.rewriteUri.length > 0) setUri(d.rewriteUri);
   return 1;
 }

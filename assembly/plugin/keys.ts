@@ -118,9 +118,15 @@ export class FileKeySource extends KeySource {
       return false;
     }
     const set = parseKeySet(parsed.value!);
-    if (set.error.length > 0) {
+    // A document that is a key set is authoritative, even with no usable key: emptying the file
+    // is how an operator revokes a leaked key. Only unreadable or non-JWKS content keeps the last
+    // good keys.
+    if (set.error.length > 0 && !set.isKeySet) {
       this.problem(k, issuer, set.error);
       return false;
+    }
+    if (set.error.length > 0) {
+      logAt(this.config, LogLevel.Warn, 'mcpauth: issuer "' + issuer + '" jwksFile ' + k.file + ': ' + set.error + ' (no key of this file is trusted now)');
     }
     for (let w = 0; w < set.warnings.length; w++) {
       logAt(this.config, LogLevel.Warn, 'mcpauth: issuer "' + issuer + '" jwksFile: ' + set.warnings[w]);

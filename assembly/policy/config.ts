@@ -8,6 +8,7 @@
 // unknown option is an error, and any error makes the middleware fail closed.
 import { JsonKind, JsonValue, parseJson } from '../encoding/json';
 import { canonicalAllowEntry } from './email';
+import { asciiLower } from './ascii';
 
 export const ALG_RS256: i32 = 1;
 export const ALG_ES256: i32 = 2;
@@ -87,13 +88,15 @@ class OptionReader {
   checkKnown(known: string[]): void {
     const keys = this.obj.keys;
     for (let i = 0; i < keys.length; i++) {
-      const lower = keys[i].toLowerCase();
+      // ASCII-only folding, the same rule getIgnoreCase() uses: a look-alike such as the Kelvin
+      // sign must make an option unknown, not silently ignored.
+      const lower = asciiLower(keys[i]);
       if (!known.includes(lower)) {
         this.fail(keys[i], 'unknown option');
         return;
       }
       for (let j = 0; j < i; j++) {
-        if (keys[j].toLowerCase() == lower) {
+        if (asciiLower(keys[j]) == lower) {
           this.fail(keys[i], 'given twice with different casing');
           return;
         }
@@ -150,6 +153,19 @@ class OptionReader {
       return fallback;
     }
     return n;
+  }
+
+  /**
+   * Like list(), but an option that is present must name at least one entry: an empty value
+   * (for example a Traefik label left empty) would otherwise silently switch a check off.
+   */
+  nonEmptyList(name: string, fallback: string[], meaning: string): string[] {
+    const v = this.find(name);
+    const out = this.list(name, fallback);
+    if (v != null && v.kind != JsonKind.Null && out.length == 0 && this.error.length == 0) {
+      this.fail(name, 'is empty; ' + meaning);
+    }
+    return out;
   }
 
   /** A list of strings: a JSON array of strings, or one comma-separated string. Empty entries are dropped. */
@@ -405,13 +421,13 @@ export function parseConfig(raw: Uint8Array): ConfigResult {
   const defaultAs = new Array<string>();
   for (let i = 0; i < c.issuers.length; i++) defaultAs.push(c.issuers[i].issuer);
   c.authorizationServers = r.list('authorizationServers', defaultAs);
-  c.requiredScopes = r.list('requiredScopes', []);
+  c.requiredScopes = r.nonEmptyList('requiredScopes', [], 'remove the option to require no scope');
   for (let i = 0; i < c.requiredScopes.length && r.error.length == 0; i++) {
     if (!isScopeToken(c.requiredScopes[i])) r.fail('requiredScopes', 'scope "' + c.requiredScopes[i] + '" has characters RFC 6749 does not allow');
   }
   c.scopesSupported = r.list('scopesSupported', c.requiredScopes);
   c.resourceName = r.string('resourceName', '');
-  c.protectedPaths = r.list('protectedPaths', ['/']);
+  c.protectedPaths = r.nonEmptyList('protectedPaths', ['/'], 'remove the option to protect every path');
   c.publicPaths = r.list('publicPaths', []);
   for (let i = 0; i < c.protectedPaths.length && r.error.length == 0; i++) {
     if (!isValidPathPrefix(c.protectedPaths[i])) r.fail('protectedPaths', '"' + c.protectedPaths[i] + '" must be a clean path starting with /');
@@ -419,7 +435,7 @@ export function parseConfig(raw: Uint8Array): ConfigResult {
   for (let i = 0; i < c.publicPaths.length && r.error.length == 0; i++) {
     if (!isValidPathPrefix(c.publicPaths[i])) r.fail('publicPaths', '"' + c.publicPaths[i] + '" must be a clean path starting with /');
   }
-  c.allowedEmails = r.list('allowedEmails', []);
+  c.allowedEmails = r.nonEmptyList('allowedEmails', [], 'remove the option to allow every verified token');
   for (let i = 0; i < c.allowedEmails.length && r.error.length == 0; i++) {
     const entry = canonicalAllowEntry(c.allowedEmails[i]);
     if (entry.length == 0) r.fail('allowedEmails', '"' + c.allowedEmails[i] + '" is not an email address or @domain entry (ASCII only)');

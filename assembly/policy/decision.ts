@@ -31,6 +31,8 @@ export class RequestFacts {
   authorizationTooLarge: bool = false;
   /** The request URI was too long to read. */
   uriTooLong: bool = false;
+  /** True when the request carries an `Origin` header (a browser's cross-origin request). */
+  crossOrigin: bool = false;
 }
 
 export class Decision {
@@ -45,6 +47,8 @@ export class Decision {
   reason: string = '';
   /** True when the decision came from the verified-token cache. */
   cached: bool = false;
+  /** Non-empty when the upstream must receive another URI (a query token removed). */
+  rewriteUri: string = '';
 
   header(name: string, value: string): Decision {
     this.headerNames.push(name);
@@ -123,6 +127,10 @@ export function accessDeniedAnswer(config: Config, reason: string): Decision {
   return answer(403, challenge, 'access_denied', reason);
 }
 
+export function clockErrorAnswer(): Decision {
+  return answer(500, '', 'server_error', 'the real-time clock is unavailable');
+}
+
 export function configErrorAnswer(): Decision {
   return answer(500, '', 'server_error', 'authentication middleware is misconfigured; see the Traefik log');
 }
@@ -159,6 +167,15 @@ function metadataAnswer(config: Config, method: string): Decision {
   const d = new Decision();
   d.outcome = Outcome.Answer;
   d.reason = 'protected resource metadata';
+  if (method == 'OPTIONS') {
+    // The preflight for the metadata document is answered here: it needs no upstream.
+    d.status = 204;
+    d.header('Access-Control-Allow-Origin', '*');
+    d.header('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
+    d.header('Access-Control-Allow-Headers', '*');
+    d.header('Access-Control-Max-Age', '86400');
+    return d;
+  }
   if (method != 'GET' && method != 'HEAD') {
     d.status = 405;
     d.header('Allow', 'GET, HEAD, OPTIONS');
@@ -187,17 +204,32 @@ function isBearerScheme(value: string, schemeEnd: i32): bool {
   return true;
 }
 
-/** Finds `access_token` in a query string; returns null when absent. */
-function queryToken(query: string): string | null {
-  if (query.length == 0) return null;
+/** Every `access_token` parameter value in a query string, in order. */
+function queryTokens(query: string): string[] {
+  const found = new Array<string>();
+  if (query.length == 0) return found;
   const parts = query.split('&');
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i];
     const eq = p.indexOf('=');
     const name = eq < 0 ? p : p.substring(0, eq);
-    if (name == 'access_token') return eq < 0 ? '' : p.substring(eq + 1);
+    if (name == 'access_token') found.push(eq < 0 ? '' : p.substring(eq + 1));
   }
-  return null;
+  return found;
+}
+
+/** The request URI without its `access_token` parameters: a query token must not travel upstream. */
+export function uriWithoutAccessToken(uri: string): string {
+  const q = uri.indexOf('?');
+  if (q < 0) return uri;
+  const parts = uri.substring(q + 1).split('&');
+  const kept = new Array<string>();
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    const eq = p.indexOf('=');
+    if ((eq < 0 ? p : p.substring(0, eq)) != 'access_token') kept.push(p);
+  }
+  return kept.length == 0 ? uri.substring(0, q) : uri.substring(0, q + 1) + kept.join('&');
 }
 
 class TokenPick {
@@ -209,7 +241,8 @@ class TokenPick {
 /** Reads the bearer token from the request: one Authorization header, or (only when enabled) the query. */
 function pickToken(facts: RequestFacts, config: Config): TokenPick {
   const pick = new TokenPick();
-  const q = facts.uri.includes('?') ? queryToken(queryOf(facts.uri)) : null;
+  const fromQuery = facts.uri.includes('?') ? queryTokens(queryOf(facts.uri)) : new Array<string>();
+  const q: string | null = fromQuery.length > 0 ? fromQuery[0] : null;
   if (facts.authorization.length > 1) {
     pick.error = 'more than one Authorization header';
     return pick;
@@ -241,6 +274,10 @@ function pickToken(facts: RequestFacts, config: Config): TokenPick {
       pick.error = 'tokens in the query string are not accepted';
       return pick;
     }
+    if (fromQuery.length > 1) {
+      pick.error = 'more than one access_token parameter';
+      return pick;
+    }
     if (q!.length == 0) {
       pick.error = 'empty access_token parameter';
       return pick;
@@ -256,15 +293,37 @@ function wantsHtml(facts: RequestFacts): bool {
 }
 
 /** The decision for one request. */
+/**
+ * Browser clients (MCP Inspector) must be able to read a refusal's WWW-Authenticate header to
+ * find the metadata: cross-origin refusals carry CORS headers. Tokens travel in a header, never
+ * in cookies, so `*` is safe. A CORS middleware in front of the plugin may overwrite these.
+ */
+function withCors(d: Decision, facts: RequestFacts): Decision {
+  if (facts.crossOrigin && d.outcome == Outcome.Answer && d.status >= 400) {
+    d.header('Access-Control-Allow-Origin', '*');
+    d.header('Access-Control-Expose-Headers', 'WWW-Authenticate');
+  }
+  return d;
+}
+
 export function decide(facts: RequestFacts, config: Config, keys: KeySource, cache: TokenCache, now: i64): Decision {
+  const d = decideInner(facts, config, keys, cache, now);
+  if (d.outcome != Outcome.Answer && config.allowQueryToken && config.stripAuthorization && facts.uri.includes('access_token')) {
+    const rewritten = uriWithoutAccessToken(facts.uri);
+    if (rewritten != facts.uri) d.rewriteUri = rewritten.length > 0 ? rewritten : '/';
+  }
+  return withCors(d, facts);
+}
+
+function decideInner(facts: RequestFacts, config: Config, keys: KeySource, cache: TokenCache, now: i64): Decision {
   if (facts.uriTooLong) {
     const d = answer(414, '', 'invalid_request', 'request URI too long');
     return d;
   }
   const path = pathOf(facts.uri);
   const isMetadataPath = isCleanPath(path) && (path == WELL_KNOWN_PRM || path == config.metadataPathWithResource);
-  if (facts.method == 'OPTIONS' && facts.preflight) return pass('cors preflight');
   if (isMetadataPath) return metadataAnswer(config, facts.method);
+  if (facts.method == 'OPTIONS' && facts.preflight) return pass('cors preflight');
   if (!needsToken(path, config.protectedPaths, config.publicPaths)) return pass('public path');
 
   if (facts.authorizationTooLarge) return invalidTokenAnswer(config, 'token too large');

@@ -139,6 +139,75 @@ export function decideRequest(method: string, uri: string, authorization: string
   return w.toString();
 }
 
+/** Longest request URI the plugin reads (assembly/plugin/handler.ts MAX_URI_BYTES). */
+const FULL_MAX_URI_BYTES: i32 = 64 * 1024;
+
+/**
+ * decideRequest with the size facts the plugin glue derives from the raw request
+ * (assembly/plugin/handler.ts gatherFacts): `uriTooLong` when the URI is over 64 KiB of UTF-8,
+ * `authorizationTooLarge` when the NUL-terminated Authorization values together are over
+ * maxTokenBytes + 64 bytes (the values are then not read at all). Besides the decision it returns
+ * the identity headers the glue would set upstream on an Allow (setIdentity), keyed by the
+ * configured header names, so the sidecar's forwardAuth can be compared header for header.
+ */
+export function decideRequestFull(method: string, uri: string, authorization: string, accept: string, preflight: bool, now: f64): string {
+  const c = config;
+  if (c == null) return '{"error":"not configured"}';
+  const facts = new RequestFacts();
+  facts.method = method;
+  facts.uriTooLong = String.UTF8.byteLength(uri) > FULL_MAX_URI_BYTES;
+  facts.uri = facts.uriTooLong ? '' : uri;
+  const values = authorization.length > 0 ? authorization.split('\n') : new Array<string>(0);
+  let listBytes = 0;
+  for (let i = 0; i < values.length; i++) listBytes += String.UTF8.byteLength(values[i]) + 1;
+  facts.authorizationTooLarge = listBytes > c.maxTokenBytes + 64;
+  facts.authorization = facts.authorizationTooLarge ? new Array<string>(0) : values;
+  facts.accept = accept;
+  facts.preflight = preflight;
+  const d = decide(facts, c, keys, cache, <i64>now);
+  const w = new JsonWriter();
+  w.beginObject();
+  w.key('outcome'); w.string(d.outcome == Outcome.Pass ? 'pass' : d.outcome == Outcome.Allow ? 'allow' : 'answer');
+  w.key('status'); w.integer(d.status);
+  w.key('reason'); w.string(d.reason);
+  w.key('headers');
+  w.beginArray();
+  for (let i = 0; i < d.headerNames.length; i++) {
+    w.beginArray();
+    w.string(d.headerNames[i]);
+    w.string(d.headerValues[i]);
+    w.endArray();
+  }
+  w.endArray();
+  w.key('body'); w.string(d.body);
+  const id = d.identity;
+  if (id != null) {
+    w.key('user'); w.string(id.user());
+    w.key('sub'); w.string(id.subject);
+  }
+  // What setIdentity (assembly/plugin/handler.ts) puts on the upstream request, in its order.
+  w.key('identityHeaders');
+  w.beginArray();
+  if (id != null && d.outcome == Outcome.Allow) {
+    const f = c.forwardHeaders;
+    if (f.user.length > 0) identityPair(w, f.user, id.user());
+    if (f.email.length > 0 && id.email.length > 0) identityPair(w, f.email, id.email);
+    if (f.subject.length > 0) identityPair(w, f.subject, id.subject);
+    if (f.scopes.length > 0) identityPair(w, f.scopes, id.scopes.join(' '));
+    if (f.clientId.length > 0 && id.clientId.length > 0) identityPair(w, f.clientId, id.clientId);
+  }
+  w.endArray();
+  w.endObject();
+  return w.toString();
+}
+
+function identityPair(w: JsonWriter, name: string, value: string): void {
+  w.beginArray();
+  w.string(name);
+  w.string(value);
+  w.endArray();
+}
+
 export function cacheSize(): i32 {
   return cache.size;
 }

@@ -117,9 +117,9 @@ describe('decision log', () => {
     noTrap(await p.handle({ uri: '/mcp?access_token=abc.def.ghi', headers: [['Authorization', `Bearer ${token}`]] }));
     noTrap(await p.handle({ uri: '/mcp', headers: [['Authorization', `Bearer ${token}`]] }));
     const lines = p.logs.map((l) => `${l.levelName} ${l.message}`);
-    expect(lines).toContain('info mcpauth: deny GET /mcp status=401 reason="audience not accepted"');
-    expect(lines).toContain('info mcpauth: deny GET /mcp status=400 reason="token given in both the header and the query"');
-    expect(lines).toContain('debug mcpauth: allow GET /mcp status=- reason="token valid" sub="user-123" client_id="client-abc"');
+    expect(lines).toContain('info mcpauth: deny "GET" "/mcp" status=401 reason="audience not accepted"');
+    expect(lines).toContain('info mcpauth: deny "GET" "/mcp" status=400 reason="token given in both the header and the query"');
+    expect(lines).toContain('debug mcpauth: allow "GET" "/mcp" status=- reason="token valid" sub="user-123" client_id="client-abc"');
     const all = lines.join('\n');
     for (const secret of [bad, token, 'abc.def.ghi', token.split('.')[2], bad.split('.')[2]]) expect(all).not.toContain(secret);
   });

@@ -92,7 +92,7 @@ describe('jwksFile', () => {
     expect(loads.length).toBe(1);
   });
 
-  test('a corrupt or missing file keeps the last good keys and logs the problem once', async () => {
+  test('a corrupt or missing file keeps the last good keys and logs each problem once', async () => {
     const k = await makeKey('RS256');
     await writeKeys(k);
     const p = await plugin(10);
@@ -103,7 +103,7 @@ describe('jwksFile', () => {
       clock += 11;
       expect(await status(p, await sign(k, claims()))).toBe(200);
     }
-    await writeFile(path.join(dir, 'jwks.json'), '{"keys": []}');
+    await writeFile(path.join(dir, 'jwks.json'), '["not", "a", "key set"]');
     clock += 11;
     expect(await status(p, await sign(k, claims()))).toBe(200);
     await rm(path.join(dir, 'jwks.json'));
@@ -112,9 +112,21 @@ describe('jwksFile', () => {
     const problems = p.logs.filter((l) => l.levelName === 'error').map((l) => l.message);
     expect(problems.length).toBe(3);
     expect(problems[0]).toContain('not valid JSON');
-    expect(problems[1]).toContain('no usable signature keys');
+    expect(problems[1]).toContain('JWKS must be a JSON object');
     expect(problems[2]).toMatch(/ENOENT|no such file/i);
     expect(problems.every((m) => m.includes('keeping the last good keys'))).toBe(true);
+  });
+
+  test('a key set emptied on purpose revokes the file keys (how an operator drops a leaked key)', async () => {
+    const k = await makeKey('ES256');
+    await writeKeys(k);
+    const p = await plugin(10);
+    const t = await sign(k, claims());
+    expect(await status(p, t)).toBe(200);
+    await writeFile(path.join(dir, 'jwks.json'), '{"keys": []}');
+    clock += 11;
+    expect(await status(p, t)).toBe(401);
+    expect(p.logs.map((l) => l.message).join('\n')).toContain('no key of this file is trusted now');
   });
 
   test('a file missing at start is logged; requests get 401 until it appears', async () => {
