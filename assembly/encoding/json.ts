@@ -10,7 +10,10 @@
 //  - size is checked before any work; nesting deeper than maxDepth is rejected.
 // The parser is iterative (an explicit container stack), so nesting never uses the wasm call
 // stack, and every read is bounds-checked against the input: no input can make it trap.
-// Memory: the result tree is proportional to the input (tens of bytes per value).
+// Memory: the result tree is proportional to the input. The worst case is "[0,0,0,...]" (one
+// JsonValue per two input bytes): 1 MB of it grew wasm memory by 71 MB, so callers bound the
+// input with maxBytes (an 8 KiB token stays well under 1 MB).
+// Not re-entrant (module-level scratch state); nothing it calls parses JSON.
 
 import { utf8InvalidOffsetUnsafe } from "./utf8";
 import { jsonNumberToF64Unsafe } from "./number";
@@ -461,13 +464,14 @@ class Parser {
     return p;
   }
 
+  // Left by stringEnd for the decodeString call that follows it.
+  private units: i32 = 0;      // UTF-16 code units the decoded string needs
+  private escaped: bool = false; // whether any backslash escape occurred
+
   /**
    * Validates the string starting with the quote at `pos` and returns the position after the
-   * closing quote, or -1. Counts the UTF-16 units needed into `units` for decodeString.
+   * closing quote, or -1.
    */
-  private units: i32 = 0;
-  private escaped: bool = false;
-
   private stringEnd(pos: i32): i32 {
     let len = this.len;
     let p = pos + 1;

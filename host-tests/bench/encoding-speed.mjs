@@ -1,5 +1,5 @@
 // Hand-run speed check for the encoding decoders (not part of the test suite: no timing in tests).
-//   node scripts/build-plugin.mjs --harness encoding && node host-tests/encoding/speed.mjs
+//   node scripts/build-plugin.mjs --harness encoding && node host-tests/bench/encoding-speed.mjs
 // Loops run inside wasm (benchJson / benchB64 in assembly/testing/encoding.ts), so the figures
 // exclude the JS<->wasm argument copying.
 import { readFile } from 'node:fs/promises';
