@@ -44,6 +44,8 @@ export interface SidecarConfig {
   dataDir: string;
   redisUrl?: string;
   jwksFile?: string;
+  /** Also put the upstream IdP's keys (its discovery `jwks_uri`) into JWKS_FILE. */
+  jwksIncludeUpstream: boolean;
   accessTokenTtl: number;
   refreshTokenTtl: number;
   signingAlg: SigningAlg;
@@ -74,7 +76,7 @@ export class ConfigError extends Error {
 export const SETTINGS = [
   'PORT', 'HOST', 'PROTECTED_PATH', 'OAUTH_DOMAIN', 'ISSUER', 'CLIENT_ID', 'CLIENT_SECRET',
   'ALLOWED_EMAILS', 'LOG_LEVEL', 'ALLOWED_SCOPES', 'REQUIRED_SCOPES', 'OIDC_ISSUER', 'OIDC_SCOPES',
-  'RESOURCE', 'DATA_DIR', 'REDIS_URL', 'JWKS_FILE', 'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL',
+  'RESOURCE', 'DATA_DIR', 'REDIS_URL', 'JWKS_FILE', 'JWKS_INCLUDE_UPSTREAM', 'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL',
   'SIGNING_ALG', 'COOKIE_KEYS', 'TRUST_PROXY', 'POLICY_FILE', 'CLIENTS_FILE', 'CIMD',
   'CIMD_ALLOW_LOOPBACK', 'REGISTRATION_RATE_LIMIT',
 ] as const;
@@ -299,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | RawSettings, argv: readonly 
     dataDir: raw.DATA_DIR ?? './data',
     redisUrl: raw.REDIS_URL,
     jwksFile: raw.JWKS_FILE,
+    jwksIncludeUpstream: boolean(raw, 'JWKS_INCLUDE_UPSTREAM', false),
     accessTokenTtl,
     refreshTokenTtl,
     signingAlg: signingAlg(raw),
@@ -310,6 +313,9 @@ export function loadConfig(env: NodeJS.ProcessEnv | RawSettings, argv: readonly 
     cimdAllowLoopback: boolean(raw, 'CIMD_ALLOW_LOOPBACK', false),
     registrationRateLimit: rateLimit(raw),
   };
+  if (config.jwksIncludeUpstream && config.jwksFile === undefined) {
+    fail('JWKS_INCLUDE_UPSTREAM', 'needs JWKS_FILE (the upstream keys go into that file)');
+  }
   if (config.redisUrl !== undefined && !/^rediss?:\/\//.test(config.redisUrl)) {
     fail('REDIS_URL', 'must start with redis:// or rediss://');
   }

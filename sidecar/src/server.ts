@@ -32,7 +32,7 @@ import type { PolicyConfig } from './policy/types.js';
 import { AccountStore } from './provider/accounts.js';
 import { createProvider } from './provider/create-provider.js';
 import { ConsentIndex } from './provider/grants.js';
-import { isStorageUnavailable, openStorage } from './storage/index.js';
+import { isStorageUnavailable, openStorage, StorageUnavailableError } from './storage/index.js';
 import type { Storage } from './storage/types.js';
 import { UpstreamLogin } from './upstream/upstream-login.js';
 
@@ -61,7 +61,7 @@ export interface RunningSidecar {
 export async function startSidecar(config: SidecarConfig, options: SidecarOptions = {}): Promise<RunningSidecar> {
   const log = options.logger ?? createLogger(config.logLevel, options.logDestination);
   const metrics = createMetrics();
-  const storage = await openStorage(config.redisUrl ? { redisUrl: config.redisUrl } : { dataDir: config.dataDir }, log);
+  const storage = await openConfiguredStorage(config, log);
   const stops: Array<() => void> = [];
   try {
     const keys = await loadSigningKeys(storage, { alg: config.signingAlg });
@@ -74,9 +74,10 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
       staticClients, log, metrics,
     });
     const mountPath = new URL(config.issuer).pathname.replace(/\/$/, '');
+    const upstream = new UpstreamLogin(config.upstream, `${config.issuer}/callback`);
     const interactions = createInteractionRoutes({
       provider,
-      upstream: new UpstreamLogin(config.upstream, `${config.issuer}/callback`),
+      upstream,
       accounts,
       consents,
       logins: new LoginStore(new storage.adapter('UpstreamLogin')),
@@ -94,7 +95,13 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
       },
     });
     if (config.jwksFile) {
-      const feed = startJwksFeed({ file: config.jwksFile, sidecarJwks: keys.publicJwks, log });
+      const feed = startJwksFeed({
+        file: config.jwksFile,
+        sidecarJwks: keys.publicJwks,
+        // found through the upstream's discovery document, retried with backoff until it answers
+        ...(config.jwksIncludeUpstream ? { upstreamJwksUri: () => upstream.jwksUri() } : {}),
+        log,
+      });
       stops.push(() => feed.stop());
     }
 
@@ -145,6 +152,19 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
     for (const stop of stops) stop();
     await storage.close().catch(() => {});
     throw err;
+  }
+}
+
+/**
+ * Redis, or SQLite in DATA_DIR. A first start creates DATA_DIR (mode 0700); rotate-keys does not,
+ * so a mistyped path there fails instead of rotating keys nobody uses. A failure names the setting.
+ */
+async function openConfiguredStorage(config: SidecarConfig, log: Logger): Promise<Storage> {
+  try {
+    return await openStorage(config.redisUrl ? { redisUrl: config.redisUrl } : { dataDir: config.dataDir, createDataDir: true }, log);
+  } catch (err) {
+    if (!isStorageUnavailable(err)) throw err;
+    throw new StorageUnavailableError(`${config.redisUrl ? 'REDIS_URL' : 'DATA_DIR'}: ${err.message}`, { cause: err });
   }
 }
 
@@ -265,7 +285,7 @@ function createRequestHandler(deps: HandlerDeps) {
       }
     } catch (err) {
       if (isStorageUnavailable(err)) {
-        deps.log.error({ event: 'storage.unavailable', path: local }, 'storage unavailable');
+        deps.log.error({ event: 'storage.unavailable', path: local, reason: err.message }, 'storage unavailable');
         return sendHtml(res, 503, errorPage('Temporarily unavailable', 'The sign-in service cannot reach its storage. Try again in a minute.'));
       }
       if (err instanceof BodyTooLarge) return sendHtml(res, 413, errorPage('Request too large', 'The form was too large.'));

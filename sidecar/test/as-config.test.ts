@@ -36,6 +36,12 @@ describe('defaults', () => {
     expect(config.upstream).toMatchObject({ issuer: 'https://accounts.google.com', clientId: 'google-client', clientSecret: 'google-secret', scopes: ['openid', 'email', 'profile'], allowInsecureHttp: false });
   });
 
+  it('JWKS_INCLUDE_UPSTREAM is off by default and on with JWKS_FILE', () => {
+    expect(loadConfig(MINIMAL).jwksIncludeUpstream).toBe(false);
+    const config = loadConfig({ ...MINIMAL, JWKS_FILE: '/var/lib/mcpauth/jwks.json' }, ['--jwks-include-upstream']);
+    expect(config).toMatchObject({ jwksFile: '/var/lib/mcpauth/jwks.json', jwksIncludeUpstream: true });
+  });
+
   it('ALLOWED_SCOPES always includes REQUIRED_SCOPES; lists take commas or spaces', () => {
     const config = loadConfig({ ...MINIMAL, ALLOWED_SCOPES: 'a, b c', REQUIRED_SCOPES: 'b,d' });
     expect(config.allowedScopes).toEqual(['a', 'b', 'c', 'd']);
@@ -106,6 +112,8 @@ describe('invalid values name the setting', () => {
     ['REDIS_URL not redis', { REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL'],
     ['REGISTRATION_RATE_LIMIT malformed', { REGISTRATION_RATE_LIMIT: 'lots' }, 'REGISTRATION_RATE_LIMIT'],
     ['CIMD not a boolean', { CIMD: 'sometimes' }, 'CIMD'],
+    ['JWKS_INCLUDE_UPSTREAM without JWKS_FILE', { JWKS_INCLUDE_UPSTREAM: 'true' }, 'JWKS_INCLUDE_UPSTREAM'],
+    ['JWKS_INCLUDE_UPSTREAM not a boolean', { JWKS_FILE: '/tmp/jwks.json', JWKS_INCLUDE_UPSTREAM: 'google' }, 'JWKS_INCLUDE_UPSTREAM'],
   ];
   for (const [label, override, setting] of cases) {
     it(label, () => {

@@ -113,13 +113,21 @@ describe('refresh tokens', () => {
     expect(latest.json.error).toBe('invalid_grant');
   });
 
-  it('two concurrent refreshes with one token: exactly one wins', async () => {
+  it('two concurrent refreshes with one token: exactly one wins; a later replay revokes the winner\'s family', async () => {
+    // (across two processes on one Redis or one SQLite directory: as-replicas.test.ts)
     for (let round = 0; round < 3; round++) {
       const { tokens } = await login();
       const results = await Promise.all([t.driver.refresh(pub, tokens.refresh_token), t.driver.refresh(pub, tokens.refresh_token)]);
       const statuses = results.map((r) => r.status).sort();
       expect(statuses).toEqual([200, 400]);
       expect(results.find((r) => r.status === 400)!.json.error).toBe('invalid_grant');
+      const winner = results.find((r) => r.status === 200)!;
+      const replay = await t.driver.refresh(pub, tokens.refresh_token);
+      expect(replay.status).toBe(400);
+      expect(replay.json.error).toBe('invalid_grant');
+      const after = await t.driver.refresh(pub, winner.json.refresh_token);
+      expect(after.status).toBe(400);
+      expect(after.json.error).toBe('invalid_grant');
     }
   });
 

@@ -1,9 +1,10 @@
 // The bundled sidecar as a real child process: invalid configuration exits 1 naming the
-// setting; a running sidecar serves Client ID Metadata Documents clients (fetched over https
+// setting; a missing data directory is created at start (0700), one that cannot be is exit 1
+// naming it; a running sidecar serves Client ID Metadata Documents clients (fetched over https
 // from 127.0.0.1 with the test-only CIMD_ALLOW_LOOPBACK; refused by the SSRF guard without it)
 // and stops cleanly on SIGTERM.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -98,6 +99,34 @@ describe('invalid configuration', () => {
     const child = spawnSidecar(env, ['--no-such-setting', 'x']);
     expect(await child.exited).toBe(1);
     expect(child.stderr.join('\n')).toContain('--no-such-setting');
+  });
+});
+
+describe('data directory', () => {
+  it('the default ./data is created at start (mode 0700) in the working directory', async () => {
+    const { env, issuer } = await settings();
+    delete env.DATA_DIR;
+    const cwd = await mkdtemp(path.join(workDir, 'cwd-'));
+    const child = spawnSidecar(env, [], { cwd });
+    try {
+      await waitForHealth(issuer, child);
+      const dataDir = path.join(cwd, 'data');
+      expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+      expect((await stat(path.join(dataDir, 'mcpauth.sqlite'))).isFile()).toBe(true);
+      const client = await new ClientDriver(issuer).registerOk({ redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' });
+      expect(client.client_id).toBeTruthy();
+    } finally {
+      await child.stop('SIGKILL');
+    }
+  });
+
+  it('a DATA_DIR that cannot be created: exit 1 naming it', async () => {
+    const { env } = await settings();
+    const blocker = path.join(workDir, 'not-a-directory');
+    await writeFile(blocker, 'x');
+    const child = spawnSidecar({ ...env, DATA_DIR: path.join(blocker, 'data') });
+    expect(await child.exited).toBe(1);
+    expect(child.stderr.join('\n')).toContain(`DATA_DIR: storage directory ${path.join(blocker, 'data')}`);
   });
 });
 

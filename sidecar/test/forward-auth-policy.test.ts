@@ -1,6 +1,8 @@
 /**
  * The policy contract loader: defaults, the plugin's leniency (case-insensitive keys, string
- * booleans/numbers, comma lists), errors that name the option, and the sidecar-derived policy.
+ * booleans/numbers, comma lists, index-keyed objects), the plugin's error messages naming the
+ * option, and the sidecar-derived policy. sidecar/test/parity-plugin.test.ts feeds the same
+ * documents to the plugin and compares.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +10,8 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { loadPolicy, loadPolicyFile } from '../src/policy/load.js';
+import { loadPolicy, loadPolicyFile, loadPolicyTree, parsePolicyText } from '../src/policy/load.js';
+import { importVerifyKeys } from '../src/policy/verify-keys.js';
 import { policyFromSidecarConfig } from '../src/policy/from-sidecar-config.js';
 import { PolicyConfigError } from '../src/policy/errors.js';
 import { ISS, PRM, RESOURCE, check, keys, token } from './lib/fa-fixture.js';
@@ -47,6 +50,7 @@ describe('defaults', () => {
       allowQueryToken: false,
       logLevel: 1,
       resourceMetadataUrl: PRM,
+      resourceMetadataPath: '/.well-known/oauth-protected-resource/mcp',
     });
   });
 
@@ -63,10 +67,10 @@ describe('defaults', () => {
 });
 
 describe('leniency (Traefik label providers make everything a string)', () => {
-  it('keys in any casing, string booleans and numbers, comma lists, JSON strings', () => {
+  it('keys in any casing, string booleans and numbers, comma lists, a JWKS as JSON text', () => {
     const p = loadPolicy({
       RESOURCE: RESOURCE,
-      Issuers: JSON.stringify([{ ISSUER: ISS, JWKS: JSON.stringify({ keys: [keys.rsa.jwk] }), Algorithms: 'RS256, ES256', JwksRefreshSeconds: '120' }]),
+      Issuers: [{ ISSUER: ISS, JWKS: JSON.stringify({ keys: [keys.rsa.jwk] }), Algorithms: 'RS256, ES256', JwksRefreshSeconds: '120' }],
       requiredscopes: 'mcp:tools, mcp:read ,',
       ALLOWEDEMAILS: 'A@B.C,@Corp.Example',
       StripAuthorization: 'FALSE',
@@ -74,7 +78,7 @@ describe('leniency (Traefik label providers make everything a string)', () => {
       clockSkewSeconds: '0',
       maxTokenBytes: ' 4096 ',
       logLevel: '2',
-      forwardHeaders: '{"EMAIL":"X-Email"}',
+      forwardHeaders: { EMAIL: ' X-Email ' },
       publicPaths: '/health,/.well-known/oauth-protected-resource',
     });
     expect(p).toMatchObject({
@@ -91,11 +95,37 @@ describe('leniency (Traefik label providers make everything a string)', () => {
     });
   });
 
-  it('a single issuer object, or lists given as {"0": ..., "1": ...}', () => {
-    expect(loadPolicy({ resource: RESOURCE, issuers: issuer }).issuers).toHaveLength(1);
+  it('lists given as {"0": ..., "1": ...} (label providers), in numeric order', () => {
     const p = loadPolicy({ resource: RESOURCE, issuers: { 0: issuer, 1: { ...issuer, issuer: 'https://b.example' } }, requiredScopes: { 0: 'a', 1: 'b' } });
     expect(p.issuers.map((i) => i.issuer)).toEqual([ISS, 'https://b.example']);
     expect(p.requiredScopes).toEqual(['a', 'b']);
+    // Go's json.Marshal writes map keys as sorted text ("10" before "2"): the numbers decide
+    const text = `{"resource":"${RESOURCE}","issuers":[${JSON.stringify(issuer)}],"requiredScopes":{"0":"a","1":"b","10":"k","2":"c"}}`;
+    expect(loadPolicyTree(parsePolicyText(text)).requiredScopes).toEqual(['a', 'b', 'c', 'k']);
+  });
+
+  it('a single issuer object or issuers as JSON text are not a list (as in the plugin)', () => {
+    for (const issuers of [issuer, JSON.stringify([issuer])]) {
+      expect(() => loadPolicy({ resource: RESOURCE, issuers })).toThrow('option "issuers": must be a list of issuer objects');
+    }
+  });
+
+  it('an empty jwksFile counts as absent; several identity fields may share a header', () => {
+    expect(loadPolicy({ resource: RESOURCE, issuers: [{ ...issuer, jwksFile: '' }] }).issuers[0]!.jwksFile).toBeUndefined();
+    expect(loadPolicy({ ...minimal, forwardHeaders: { email: 'X-Forwarded-User' } }).forwardHeaders).toEqual({ user: 'X-Forwarded-User', email: 'X-Forwarded-User' });
+  });
+
+  it('policy files are strict JSON: duplicate members, a BOM, invalid UTF-8 are refused', () => {
+    for (const [text, message] of [
+      ['{"resource":"x","resource":"y"}', 'options are not valid JSON: duplicate member "resource" at 16'],
+      ['\ufeff{}', 'options are not valid JSON: byte order mark at 0'],
+      ['', 'no options given: "issuers" and "resource" are required'],
+      ['null', 'no options given: "issuers" and "resource" are required'],
+      ['[]', 'options must be an object'],
+    ] as const) {
+      expect(() => loadPolicyTree(parsePolicyText(text))).toThrow(message);
+    }
+    expect(() => loadPolicyTree(parsePolicyText(Buffer.from([0x7b, 0xff, 0x7d])))).toThrow('options are not valid JSON: invalid UTF-8 at 1');
   });
 
   it('typ is normalised: case-insensitive, application/ prefix dropped', () => {
@@ -103,7 +133,7 @@ describe('leniency (Traefik label providers make everything a string)', () => {
   });
 });
 
-describe('errors name the option', () => {
+describe('errors name the option, in the plugin\'s words', () => {
   it.each([
     [{ issuers: [issuer] }, 'resource'],
     [{ resource: 'ftp://x/y', issuers: [issuer] }, 'resource'],
@@ -113,18 +143,20 @@ describe('errors name the option', () => {
     [{ resource: RESOURCE, issuers: [] }, 'issuers'],
     [{ resource: RESOURCE, issuers: 'not json' }, 'issuers'],
     [{ resource: RESOURCE, issuers: [{ jwks: issuer.jwks }] }, 'issuers[0].issuer'],
-    [{ resource: RESOURCE, issuers: [{ issuer: ISS }] }, 'issuers[0]'],
-    [{ resource: RESOURCE, issuers: [issuer, issuer] }, 'issuers[1].issuer'],
-    [{ resource: RESOURCE, issuers: [{ ...issuer, algorithms: ['RS256', 'HS256'] }] }, 'issuers[0].algorithms[1]'],
-    [{ resource: RESOURCE, issuers: [{ ...issuer, algorithms: ['none'] }] }, 'issuers[0].algorithms[0]'],
+    [{ resource: RESOURCE, issuers: [{ issuer: ISS }] }, 'issuers[0].jwks'],
+    [{ resource: RESOURCE, issuers: [7] }, 'issuers[0]'],
+    [{ resource: RESOURCE, issuers: [issuer, issuer] }, 'issuers'],
+    [{ resource: RESOURCE, issuers: [{ ...issuer, algorithms: ['RS256', 'HS256'] }] }, 'issuers[0].algorithms'],
+    [{ resource: RESOURCE, issuers: [{ ...issuer, algorithms: ['none'] }] }, 'issuers[0].algorithms'],
     [{ resource: RESOURCE, issuers: [{ ...issuer, algorithms: [] }] }, 'issuers[0].algorithms'],
     [{ resource: RESOURCE, issuers: [{ ...issuer, audiences: '' }] }, 'issuers[0].audiences'],
     [{ resource: RESOURCE, issuers: [{ ...issuer, jwksRefreshSeconds: 0 }] }, 'issuers[0].jwksRefreshSeconds'],
     [{ resource: RESOURCE, issuers: [{ ...issuer, jwksRefreshSeconds: '1.5' }] }, 'issuers[0].jwksRefreshSeconds'],
     [{ resource: RESOURCE, issuers: [{ ...issuer, jwks: { keys: [] } }] }, 'issuers[0].jwks'],
     [{ resource: RESOURCE, issuers: [{ ...issuer, jwks: '{"keys":' }] }, 'issuers[0].jwks'],
-    [{ resource: RESOURCE, issuers: [{ ...issuer, jwksFile: '' }] }, 'issuers[0].jwksFile'],
+    [{ resource: RESOURCE, issuers: [{ ...issuer, jwksFile: 'relative/jwks.json' }] }, 'issuers[0].jwksFile'],
     [{ resource: RESOURCE, issuers: [{ ...issuer, jwksUri: 'https://x' }] }, 'issuers[0].jwksUri'],
+    [{ resource: RESOURCE, issuers: [{ ...issuer, Issuer: ISS }] }, 'issuers[0].Issuer'],
     [{ ...minimal, clockSkewSeconds: 601 }, 'clockSkewSeconds'],
     [{ ...minimal, clockSkewSeconds: -1 }, 'clockSkewSeconds'],
     [{ ...minimal, maxTokenBytes: 255 }, 'maxTokenBytes'],
@@ -133,40 +165,63 @@ describe('errors name the option', () => {
     [{ ...minimal, logLevel: 3 }, 'logLevel'],
     [{ ...minimal, allowQueryToken: 'yes' }, 'allowQueryToken'],
     [{ ...minimal, stripAuthorization: 1 }, 'stripAuthorization'],
-    [{ ...minimal, requiredScopes: ['mcp:tools', 'bad"scope'] }, 'requiredScopes[1]'],
-    [{ ...minimal, requiredScopes: [5] }, 'requiredScopes[0]'],
-    [{ ...minimal, publicPaths: ['/ok', '/a/../b'] }, 'publicPaths[1]'],
-    [{ ...minimal, protectedPaths: ['mcp'] }, 'protectedPaths[0]'],
-    [{ ...minimal, publicPaths: ['/a%2fb'] }, 'publicPaths[0]'],
+    [{ ...minimal, requiredScopes: ['mcp:tools', 'bad"scope'] }, 'requiredScopes'],
+    [{ ...minimal, requiredScopes: [5] }, 'requiredScopes'],
+    [{ ...minimal, requiredScopes: '' }, 'requiredScopes'],
+    [{ ...minimal, publicPaths: ['/ok', '/a/../b'] }, 'publicPaths'],
+    [{ ...minimal, protectedPaths: ['mcp'] }, 'protectedPaths'],
+    [{ ...minimal, protectedPaths: [] }, 'protectedPaths'],
+    [{ ...minimal, publicPaths: ['/a%2fb'] }, 'publicPaths'],
     [{ ...minimal, forwardHeaders: { user: 'X User' } }, 'forwardHeaders.user'],
+    [{ ...minimal, forwardHeaders: { user: 'X_User' } }, 'forwardHeaders.user'],
     [{ ...minimal, forwardHeaders: { email: 'Authorization' } }, 'forwardHeaders.email'],
-    [{ ...minimal, forwardHeaders: { email: 'X-Forwarded-User' } }, 'forwardHeaders.email'],
     [{ ...minimal, forwardHeaders: { groups: 'X-Groups' } }, 'forwardHeaders.groups'],
+    [{ ...minimal, forwardHeaders: '{"email":"X-Email"}' }, 'forwardHeaders'],
     [{ ...minimal, loginRedirect: '/login' }, 'loginRedirect'],
-    [{ ...minimal, authorizationServers: ['https://ok', 'javascript:alert(1)'] }, 'authorizationServers[1]'],
+    [{ ...minimal, authorizationServers: ['https://ok', 'javascript:alert(1)'] }, 'authorizationServers'],
     [{ ...minimal, requiredScope: 'mcp:tools' }, 'requiredScope'],
+    [{ ...minimal, ['maxTo\u212AenBytes']: 300 }, 'maxTo\u212AenBytes'],
     [{ ...minimal, Resource: RESOURCE }, 'Resource'],
   ])('%j -> %s', (raw, option) => {
     const err = optionError(raw);
     expect(err.option).toBe(option);
-    expect(err.message).toContain(option);
+    expect(err.message).toMatch(new RegExp(`^option "${option.replace(/[[\]]/g, '\\$&')}": `));
   });
 
-  it('keys that are unusable or private are refused, naming the key', () => {
+  it('messages say what is wrong', () => {
+    expect(optionError({ ...minimal, Resource: RESOURCE }).message).toBe('option "Resource": given twice with different casing');
+    expect(optionError({ ...minimal, requiredScope: 'x' }).message).toBe('option "requiredScope": unknown option');
+    expect(optionError({ resource: RESOURCE, issuers: [{ ...issuer, algorithms: 'RS256,HS256' }] }).message).toBe('option "issuers[0].algorithms": unsupported algorithm "HS256" (supported: RS256, ES256, EdDSA)');
+    expect(optionError({ ...minimal, maxTokenBytes: '8k' }).message).toBe('option "maxTokenBytes": must be a whole number from 256 to 65536');
+    expect(optionError({ ...minimal, requiredScopes: ' , ' }).message).toBe('option "requiredScopes": is empty; remove the option to require no scope');
+  });
+
+  it('unusable keys are skipped; a set without one usable key is refused', () => {
     const weak = makeKey('RS256', 'weak', { modulusLength: 1024 });
-    const withD = { ...keys.ec.jwk, d: 'AAAA' };
-    expect(optionError({ resource: RESOURCE, issuers: [{ issuer: ISS, jwks: { keys: [keys.rsa.jwk, weak.jwk] } }] }).option).toBe('issuers[0].jwks.keys[1]');
-    const priv = optionError({ resource: RESOURCE, issuers: [{ issuer: ISS, jwks: { keys: [withD] } }] });
-    expect(priv.message).toMatch(/private/);
-    expect(priv.message).not.toContain('AAAA');
-    expect(optionError({ resource: RESOURCE, issuers: [{ issuer: ISS, jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }] }).option).toBe('issuers[0].jwks.keys[0]');
-    expect(optionError({ resource: RESOURCE, issuers: [{ issuer: ISS, jwks: { keys: [{ ...keys.rsa.jwk, alg: 'ES256' }] } }] }).option).toBe('issuers[0].jwks.keys[0]');
-    expect(optionError({ resource: RESOURCE, issuers: [{ issuer: ISS, jwks: { keys: [{ ...keys.rsa.jwk, use: 'enc' }] } }] }).option).toBe('issuers[0].jwks.keys[0]');
+    const mixed = loadPolicy({ resource: RESOURCE, issuers: [{ issuer: ISS, jwks: { keys: [keys.rsa.jwk, weak.jwk] } }] });
+    const imported = importVerifyKeys(mixed.issuers[0]!.jwks);
+    expect(imported.keys.map((k) => k.kid)).toEqual(['rsa-1']);
+    expect(imported.problems).toEqual(['key 1 (kid "weak"): RSA key refused (modulus must be 2048-4096 bits, e = 65537)']);
+    for (const bad of [weak.jwk, { kty: 'oct', k: 'c2VjcmV0' }, { ...keys.rsa.jwk, alg: 'ES256' }, { ...keys.rsa.jwk, use: 'enc' }, { ...keys.ec.jwk, x: keys.ec.jwk.y }]) {
+      const err = optionError({ resource: RESOURCE, issuers: [{ issuer: ISS, jwks: { keys: [bad] } }] });
+      expect(err.message).toBe('option "issuers[0].jwks": JWKS has no usable signature keys');
+    }
+    // two keys with one kid: neither is used
+    expect(optionError({ resource: RESOURCE, issuers: [{ issuer: ISS, jwks: { keys: [keys.rsa.jwk, { ...keys.ec.jwk, kid: 'rsa-1' }] } }] }).option).toBe('issuers[0].jwks');
+  });
+
+  it('a JWK with private members is used for its public part only, with a warning that does not repeat them', () => {
+    const withD = { ...keys.ec.jwk, d: 'AAAAsecret' };
+    const p = loadPolicy({ resource: RESOURCE, issuers: [{ issuer: ISS, jwks: { keys: [withD] } }] });
+    const imported = importVerifyKeys(p.issuers[0]!.jwks);
+    expect(imported.keys).toHaveLength(1);
+    expect(imported.problems.join()).toMatch(/private key members \(d\)/);
+    expect(imported.problems.join()).not.toContain('AAAAsecret');
   });
 
   it('a policy that is not an object', () => {
-    expect(optionError([minimal]).option).toBe('(policy)');
-    expect(optionError(null).option).toBe('(policy)');
+    expect(optionError([minimal])).toMatchObject({ option: '(policy)', message: 'options must be an object' });
+    expect(optionError(null)).toMatchObject({ option: '(policy)', message: 'no options given: "issuers" and "resource" are required' });
   });
 });
 
@@ -207,14 +262,16 @@ describe('policyFromSidecarConfig (the old env vars)', () => {
       protectedPaths: ['/sse'],
       resourceMetadataUrl: PRM,
     });
-    expect((await check(token(), p)).status).toBe(200);
-    expect((await check(token({ aud: 'https://mcp.example.com/sse' }, { key: keys.ec }), p)).status).toBe(200);
-    expect((await check(token({ email: 'mallory@example.com' }), p)).status).toBe(403);
+    expect(check(token(), p).status).toBe(200);
+    expect(check(token({ aud: 'https://mcp.example.com/sse' }, { key: keys.ec }), p).status).toBe(200);
+    expect(check(token({ email: 'mallory@example.com' }), p).status).toBe(403);
   });
 
   it('a jwksFile instead of inline keys, and errors naming the derived option', () => {
     expect(policyFromSidecarConfig({ issuer: ISS, resources: [RESOURCE], jwksFile: '/keys/jwks.json' }).issuers[0].jwksFile).toBe('/keys/jwks.json');
-    expect(() => policyFromSidecarConfig({ issuer: ISS, resources: [RESOURCE], jwks: issuer.jwks, allowedEmails: ['not an email'] })).toThrow(/allowedEmails\[0\]/);
+    expect(() => policyFromSidecarConfig({ issuer: ISS, resources: [RESOURCE], jwks: issuer.jwks, allowedEmails: ['not an email'] })).toThrow(/option "allowedEmails"/);
+    // no scopes and no allowlist configured: the options are left out, not given empty
+    expect(policyFromSidecarConfig({ issuer: ISS, resources: [RESOURCE], jwks: issuer.jwks, requiredScopes: [], allowedEmails: [] })).toMatchObject({ requiredScopes: [], allowedEmails: [] });
     expect(() => policyFromSidecarConfig({ issuer: ISS, resources: [], jwks: issuer.jwks })).toThrow(/resource/);
   });
 });

@@ -260,6 +260,39 @@ describe('startJwksFeed', () => {
     expect(JSON.parse(await readFile(path.join(dir, 'jwks.json'), 'utf8')).keys.map((k: JWK) => k.kid)).toEqual(['ec-1']);
   });
 
+  it('finds the upstream URL through a function (discovery), retrying it with backoff until it answers, then only fetches', async () => {
+    const file = path.join(dir, 'jwks.json');
+    const timers = fakeTimers();
+    const c = capture();
+    let lookups = 0;
+    const resolve = async () => {
+      lookups += 1;
+      if (lookups < 3) throw new Error('upstream provider discovery failed');
+      return 'https://idp.example/discovered-jwks';
+    };
+    const urls: string[] = [];
+    const fetchImpl = (async (url: string) => {
+      urls.push(String(url));
+      return jwksResponse([{ kty: ed.kty, crv: ed.crv, x: ed.x, kid: 'up' }], 'max-age=120');
+    }) as unknown as typeof fetch;
+    const feed = startJwksFeed({ file, sidecarJwks: { keys: [rsa] }, upstreamJwksUri: resolve, log: c.log, fetchImpl, schedule: timers.schedule });
+    const kidsInFile = async () => JSON.parse(await readFile(file, 'utf8')).keys.map((k: JWK) => k.kid);
+    while (timers.delays.length < 1) await tick();
+    expect(await kidsInFile()).toEqual(['rsa-1']); // the sidecar's keys go out while discovery fails
+    timers.fire();
+    while (timers.delays.length < 2) await tick();
+    timers.fire();
+    while (timers.delays.length < 3) await tick();
+    expect(timers.delays).toEqual([1000, 2000, 120_000]);
+    expect(await kidsInFile()).toEqual(['rsa-1', 'up']);
+    expect(c.warns.map((w) => (w.obj as { err: string }).err)).toEqual(['upstream provider discovery failed', 'upstream provider discovery failed']);
+    timers.fire();
+    while (timers.delays.length < 4) await tick();
+    expect(lookups).toBe(3);
+    expect(urls).toEqual(['https://idp.example/discovered-jwks', 'https://idp.example/discovered-jwks']);
+    feed.stop();
+  });
+
   it('does not rewrite an unchanged file (the plugin would reload for nothing)', async () => {
     const file = path.join(dir, 'jwks.json');
     const timers = fakeTimers();

@@ -1,9 +1,10 @@
 /**
- * SQLite backend specifics: open failures name the path, WAL, expiry and sweeping, a file
- * removed under us, and consume races across connections and processes on one file.
+ * SQLite backend specifics: open failures name the path, the data directory created on request,
+ * WAL, expiry and sweeping, a file removed or made read-only under us, and consume races across
+ * connections and processes on one file.
  */
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -11,9 +12,10 @@ import Database from 'better-sqlite3';
 import { errors } from 'oidc-provider';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { openStorage, SQLITE_FILE_NAME, type Storage } from '../src/storage/index.js';
+import { DATA_DIR_MODE, openStorage, SQLITE_FILE_NAME, type Storage } from '../src/storage/index.js';
 import { silentLogger } from '../src/policy/logger.js';
 import { assertExactlyOneWinner, consumeRace } from './lib/consume-race.js';
+import { makeReadOnly } from './lib/read-only.js';
 
 let dir: string;
 const opened: Storage[] = [];
@@ -42,28 +44,50 @@ async function openError(opts: Parameters<typeof openStorage>[0]): Promise<Error
   );
 }
 
-/** Makes a directory unwritable, also for root (chmod alone does not stop root). */
-function makeReadOnly(target: string): () => void {
-  execFileSync('chmod', ['0555', target]);
-  try {
-    execFileSync('touch', [path.join(target, '.probe')], { stdio: 'ignore' });
-    execFileSync('rm', ['-f', path.join(target, '.probe')]);
-  } catch {
-    return () => execFileSync('chmod', ['0755', target]);
-  }
-  execFileSync('chattr', ['+i', target]);
-  return () => {
-    execFileSync('chattr', ['-i', target]);
-    execFileSync('chmod', ['0755', target]);
-  };
-}
-
 describe('opening', () => {
   it('a missing directory is STORAGE_UNAVAILABLE naming the path', async () => {
     const missing = path.join(dir, 'nope', 'deeper');
     const err = await openError({ dataDir: missing });
     expect(err.code).toBe('STORAGE_UNAVAILABLE');
     expect(err.message).toContain(missing);
+  });
+
+  it('with createDataDir, a missing directory and its parents are created with mode 0700', async () => {
+    const parent = path.join(dir, 'new');
+    const missing = path.join(parent, 'data');
+    const s = await open({ dataDir: missing, createDataDir: true });
+    expect((await stat(missing)).mode & 0o777).toBe(DATA_DIR_MODE);
+    expect((await stat(parent)).mode & 0o777).toBe(DATA_DIR_MODE);
+    expect((await stat(path.join(missing, SQLITE_FILE_NAME))).isFile()).toBe(true);
+    await s.kv.set('k', 'v');
+    expect(await s.kv.get('k')).toBe('v');
+  });
+
+  it('with createDataDir, an existing directory keeps its mode', async () => {
+    execFileSync('chmod', ['0750', dir]);
+    await open({ dataDir: dir, createDataDir: true });
+    expect((await stat(dir)).mode & 0o777).toBe(0o750);
+  });
+
+  it('with createDataDir, a directory that cannot be created is STORAGE_UNAVAILABLE naming it', async () => {
+    const file = path.join(dir, 'plain-file');
+    await writeFile(file, 'x');
+    const under = path.join(file, 'data');
+    const err = await openError({ dataDir: under, createDataDir: true });
+    expect(err.code).toBe('STORAGE_UNAVAILABLE');
+    expect(err.message).toContain(`storage directory ${under} is not accessible (ENOTDIR`);
+
+    const ro = path.join(dir, 'ro-parent');
+    execFileSync('mkdir', [ro]);
+    const restore = makeReadOnly(ro);
+    try {
+      const inside = path.join(ro, 'data');
+      const err2 = await openError({ dataDir: inside, createDataDir: true });
+      expect(err2.code).toBe('STORAGE_UNAVAILABLE');
+      expect(err2.message).toContain(`cannot create storage directory ${inside}`);
+    } finally {
+      restore();
+    }
   });
 
   it('a data path that is a file is STORAGE_UNAVAILABLE naming the path', async () => {
@@ -170,6 +194,50 @@ describe('failures while open', () => {
     await unlink(path.join(dir, SQLITE_FILE_NAME));
     for (const op of [() => a.upsert('c2', { client_id: 'c2' }), () => a.consume('c1'), () => s.health(), () => s.kv.set('k', 'v')]) {
       await expect(op()).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE', message: expect.stringContaining(SQLITE_FILE_NAME) });
+    }
+  });
+
+  // A connection keeps writing through its open descriptors after these changes; the storage
+  // must refuse instead (the writes would be lost, or the file unopenable, at the next start).
+  for (const what of ['directory', 'database file'] as const) {
+    it(`a ${what} made read-only under a running process: writes and health are STORAGE_UNAVAILABLE, reads work; writable again, everything works`, async () => {
+      const s = await open({ dataDir: dir });
+      const a = new s.adapter('RefreshToken');
+      await a.upsert('rt1', { grantId: 'g' }, 600);
+      const target = what === 'directory' ? dir : path.join(dir, SQLITE_FILE_NAME);
+      const restore = makeReadOnly(target);
+      try {
+        for (const op of [() => a.upsert('rt2', { grantId: 'g' }, 600), () => a.consume('rt1'), () => s.health(), () => s.kv.set('k', 'v')]) {
+          await expect(op()).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE', message: expect.stringContaining(`${target} is not writable`) });
+        }
+        expect(await a.find('rt1')).toMatchObject({ grantId: 'g' });
+      } finally {
+        restore();
+      }
+      expect((await a.find('rt1'))?.consumed).toBeUndefined();
+      await a.consume('rt1');
+      await a.upsert('rt2', { grantId: 'g' }, 600);
+      await s.health();
+      expect(await a.find('rt2')).toMatchObject({ grantId: 'g' });
+    });
+  }
+
+  it('a database file moved away and back: STORAGE_UNAVAILABLE meanwhile, then it works with nothing lost', async () => {
+    const s = await open({ dataDir: dir });
+    const a = new s.adapter('Client');
+    await a.upsert('c1', { client_id: 'c1' });
+    const file = path.join(dir, SQLITE_FILE_NAME);
+    await rename(file, `${file}.away`);
+    await expect(a.upsert('c2', { client_id: 'c2' })).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE', message: expect.stringContaining(`${file} is gone`) });
+    await rename(`${file}.away`, file);
+    await a.upsert('c2', { client_id: 'c2' });
+    await s.close();
+    const raw = new Database(file, { readonly: true });
+    try {
+      expect(raw.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(raw.prepare("SELECT id FROM oidc_item WHERE model = 'Client' ORDER BY id").all()).toEqual([{ id: 'c1' }, { id: 'c2' }]);
+    } finally {
+      raw.close();
     }
   });
 

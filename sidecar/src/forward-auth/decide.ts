@@ -1,147 +1,98 @@
 /**
  * The forwardAuth decision, as a function of (policy, request, keys, time) only: no I/O, no
- * clock, no logging, so the wasm plugin's decisions can be compared against it in a parity test.
- *
- * Order (the first failing step answers):
- *  1. path: public -> 200; not protected -> 200; unsure paths count as protected
- *  2. token location: several Authorization headers / header + query / several query tokens /
- *     malformed header / query token not allowed -> 400; none -> 401 (or 302 to loginRedirect)
- *  3. size cap (before any decoding) -> 401 token too large
- *  4. structure: 3 segments, strict base64url, UTF-8 JSON objects without duplicate members,
- *     `alg`/`kid`/`typ` of the right type, no `crit`, no `b64` other than true -> 401 malformed
- *  5. `iss` (unverified, only to pick the trusted entry; re-checked exactly) -> issuer not trusted
- *  6. `alg` in the issuer's list (so `none`, HS*, anything else never reach a key) -> algorithm
- *  7. `typ` as configured for the issuer -> token type not accepted
- *  8. key by `kid` in the issuer's loaded set only (`jku`/`x5u`/`jwk`/`x5c` never read);
- *     unknown -> unknown key id; key of another algorithm -> algorithm not allowed
- *  9. signature (exact length, then jose) -> signature invalid
- * 10. aud, exp/nbf/iat -> 401; scopes -> 403 insufficient_scope; email -> 403 access_denied
+ * clock, no logging. It takes the plugin's decisions (assembly/policy/decision.ts) step by step,
+ * in the order of docs/policy-contract.md ("Decision order"), and a parity test holds it to that:
+ *  1. URI over 64 KiB (414); the metadata paths (answered; OPTIONS there 204); CORS preflight
+ *     (pass); paths that need no token (pass);
+ *  2. Authorization values too large to read (401 token too large); token location (400);
+ *  3. no token (401, or 302 to loginRedirect for a browser GET); token over maxTokenBytes (401);
+ *  4-8. the token itself (verify-token.ts): 401 with the first failing check's reason;
+ *  9. scopes (403 insufficient_scope), email_verified and the allowlist (403 access_denied).
+ * Refusals of a cross-origin request (Origin header) carry CORS headers; a request let through
+ * with a query token gets the URI without it (`rewriteUri`), unless stripAuthorization is off.
  */
-import { compactVerify } from 'jose';
-
-import { normalizeTyp } from '../policy/load.js';
-import { normalizeEmail } from '../policy/email.js';
-import type { IssuerPolicy, PolicyConfig } from '../policy/types.js';
-import type { VerifyKey } from '../policy/verify-keys.js';
-import { checkAccess, checkTokenClaims } from './claims.js';
-import { parseCompactJwt, type CompactJwt } from './compact-jwt.js';
-import { accessDenied, allow, insufficientScope, invalidToken, type Decision } from './decision.js';
-import { locateToken } from './locate-token.js';
+import { emailOnAllowlist } from '../policy/email.js';
+import type { PolicyConfig } from '../policy/types.js';
+import {
+  accessDenied, allow, insufficientScope, invalidRequest, invalidToken, loginRedirect, metadataAnswer, missingToken, pass,
+  uriTooLong, userOf, withCors, type Decision, type Identity,
+} from './decision.js';
+import { locateToken, uriWithoutAccessToken } from './locate-token.js';
 import { classifyPath } from './paths.js';
 import { REASON } from './reasons.js';
 import type { ForwardAuthRequest } from './request.js';
+import { verifyAccessToken, type KeysFor } from './verify-token.js';
 
 export interface DecideContext {
-  /** current time, epoch seconds */
+  /** current time, Unix seconds */
   now: number;
   /** the verification keys currently loaded for a configured issuer */
-  keysFor(issuer: string): readonly VerifyKey[];
+  keysFor: KeysFor;
 }
 
-/** Printable ASCII, bounded: safe to put in a header for the upstream. */
-function headerSafe(value: unknown): value is string {
-  return typeof value === 'string' && value.length > 0 && value.length <= 1024 && /^[\x20-\x7e]+$/.test(value);
-}
-
-function typAccepted(typ: unknown, expected: string): boolean {
-  if (expected === '') return typ === undefined;
-  return typeof typ === 'string' && normalizeTyp(typ) === expected;
-}
-
-function headerWellFormed(header: Record<string, unknown>): boolean {
-  if (typeof header.alg !== 'string') return false;
-  if (header.kid !== undefined && typeof header.kid !== 'string') return false;
-  if (header.typ !== undefined && typeof header.typ !== 'string') return false;
-  // No extension is understood, so any `crit` is refused (RFC 7515 §4.1.11); `b64: false`
-  // (RFC 7797) would change what the signature covers.
-  if ('crit' in header) return false;
-  if ('b64' in header && header.b64 !== true) return false;
-  return true;
-}
-
-async function signatureValid(token: string, jwt: CompactJwt, key: VerifyKey): Promise<boolean> {
-  // RSA signatures are exactly the modulus length, ECDSA/EdDSA exactly 64 bytes (raw r||s, no DER).
-  if (jwt.signature.length !== key.signatureBytes) return false;
-  try {
-    await compactVerify(token, key.key, { algorithms: [key.alg] });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function identityHeaders(payload: Record<string, unknown>, policy: PolicyConfig): Record<string, string> {
-  const fh = policy.forwardHeaders;
-  const email = normalizeEmail(payload.email) !== undefined ? (payload.email as string) : undefined;
-  const sub = headerSafe(payload.sub) ? payload.sub : undefined;
-  const clientId = headerSafe(payload.client_id) ? payload.client_id : undefined;
-  const scope = headerSafe(payload.scope) ? payload.scope : undefined;
+/**
+ * The headers the upstream gets for a verified caller, set in the plugin's order; a later field
+ * naming the same header (in any casing) replaces the value, as setting a header twice would.
+ */
+export function identityHeaders(policy: Pick<PolicyConfig, 'forwardHeaders'>, id: Identity): Record<string, string> {
+  const f = policy.forwardHeaders;
   const out: Record<string, string> = {};
-  const user = email ?? sub;
-  if (fh.user && user) out[fh.user] = user;
-  if (fh.email && email) out[fh.email] = email;
-  if (fh.subject && sub) out[fh.subject] = sub;
-  if (fh.scopes && scope) out[fh.scopes] = scope;
-  if (fh.clientId && clientId) out[fh.clientId] = clientId;
+  const set = (name: string | undefined, value: string): void => {
+    if (!name) return;
+    const existing = Object.keys(out).find((k) => k.toLowerCase() === name.toLowerCase());
+    out[existing ?? name] = value;
+  };
+  set(f.user, userOf(id));
+  if (id.email.length > 0) set(f.email, id.email);
+  set(f.subject, id.subject);
+  set(f.scopes, id.scopes.join(' '));
+  if (id.clientId.length > 0) set(f.clientId, id.clientId);
   return out;
 }
 
-/** Verifies a located bearer token and applies the access rules (steps 3-10). */
-export async function decideToken(policy: PolicyConfig, token: string, ctx: DecideContext): Promise<Decision> {
+function wantsHtml(request: ForwardAuthRequest): boolean {
+  return request.method === 'GET' && request.accept.toLowerCase().includes('text/html');
+}
+
+/** Verifies a located bearer token and applies the access rules (steps 3-9). */
+export function decideToken(policy: PolicyConfig, token: string, ctx: DecideContext): Decision {
   if (token.length > policy.maxTokenBytes) return invalidToken(policy, REASON.tokenTooLarge);
-  const jwt = parseCompactJwt(token);
-  if (!jwt || !headerWellFormed(jwt.header)) return invalidToken(policy, REASON.malformedToken);
-  const { header, payload } = jwt;
-  const alg = header.alg as string;
-
-  const iss = payload.iss;
-  const issuer: IssuerPolicy | undefined = typeof iss === 'string' ? policy.issuers.find((i) => i.issuer === iss) : undefined;
-  if (!issuer) return invalidToken(policy, REASON.issuerNotTrusted);
-  if (!(issuer.algorithms as string[]).includes(alg)) return invalidToken(policy, REASON.algorithmNotAllowed);
-  if (!typAccepted(header.typ, issuer.type)) return invalidToken(policy, REASON.typeNotAccepted);
-
-  const keys = ctx.keysFor(issuer.issuer);
-  let candidates: readonly VerifyKey[];
-  if (typeof header.kid === 'string') {
-    const key = keys.find((k) => k.kid === header.kid);
-    // the issuer goes along so the caller knows whose keys to reload
-    if (!key) return { ...invalidToken(policy, REASON.unknownKeyId), issuer: issuer.issuer };
-    if (key.alg !== alg) return invalidToken(policy, REASON.algorithmNotAllowed);
-    candidates = [key];
-  } else {
-    candidates = keys.filter((k) => k.alg === alg);
-    if (candidates.length === 0) return { ...invalidToken(policy, REASON.unknownKeyId), issuer: issuer.issuer };
+  const result = verifyAccessToken(token, policy, ctx.keysFor, ctx.now);
+  if (!result.ok) {
+    const d = invalidToken(policy, result.reason);
+    return result.reloadIssuer === undefined ? d : { ...d, reloadIssuer: result.reloadIssuer };
   }
-  let verified = false;
-  for (const key of candidates) {
-    if (await signatureValid(token, jwt, key)) {
-      verified = true;
-      break;
-    }
-  }
-  if (!verified) return invalidToken(policy, REASON.signatureInvalid);
-
-  const failure = checkTokenClaims(payload, issuer, ctx.now, policy.clockSkewSeconds) ?? checkAccess(payload, policy);
-  const who = {
-    ...(typeof payload.sub === 'string' ? { subject: payload.sub } : {}),
-    ...(typeof payload.client_id === 'string' ? { clientId: payload.client_id } : {}),
-    issuer: issuer.issuer,
-  };
-  if (failure) {
-    const d = failure.kind === 'invalid_token' ? invalidToken(policy, failure.reason)
-      : failure.kind === 'insufficient_scope' ? insufficientScope(policy, failure.reason)
-        : accessDenied(policy, failure.reason);
-    return { ...d, ...who };
-  }
-  return { ...allow(REASON.tokenValid, identityHeaders(payload, policy)), ...who };
+  const id = result.identity;
+  if (policy.requiredScopes.some((s) => !id.scopes.includes(s))) return insufficientScope(policy, REASON.missingScope, id);
+  if (policy.requireEmailVerified && !id.emailVerified) return accessDenied(policy, REASON.emailNotVerified, id);
+  if (policy.allowedEmails.length > 0 && !emailOnAllowlist(policy.allowedEmails, id.email)) return accessDenied(policy, REASON.emailNotAllowed, id);
+  return allow(id, identityHeaders(policy, id));
 }
 
 /** The full decision for one forwardAuth request. */
-export async function decide(policy: PolicyConfig, request: ForwardAuthRequest, ctx: DecideContext): Promise<Decision> {
+export function decide(policy: PolicyConfig, request: ForwardAuthRequest, ctx: DecideContext): Decision {
+  let d = decideInner(policy, request, ctx);
+  const uri = request.uri;
+  if (d.outcome !== 'answer' && policy.allowQueryToken && policy.stripAuthorization && uri !== undefined && uri.includes('access_token')) {
+    const rewritten = uriWithoutAccessToken(uri);
+    if (rewritten !== uri) d = { ...d, rewriteUri: rewritten.length > 0 ? rewritten : '/' };
+  }
+  return request.crossOrigin ? withCors(d) : d;
+}
+
+function decideInner(policy: PolicyConfig, request: ForwardAuthRequest, ctx: DecideContext): Decision {
+  if (request.uriTooLong) return uriTooLong();
   const pathClass = classifyPath(policy, request.uri);
-  if (pathClass === 'public') return allow(REASON.publicPath);
-  if (pathClass === 'unprotected') return allow(REASON.notProtected);
+  if (pathClass === 'metadata') return metadataAnswer(policy, request.method);
+  if (request.method === 'OPTIONS' && request.preflight) return pass(REASON.corsPreflight);
+  if (pathClass === 'public') return pass(REASON.publicPath);
+
+  if (request.authorizationTooLarge) return invalidToken(policy, REASON.tokenTooLarge);
   const located = locateToken(policy, request);
-  if ('decision' in located) return located.decision;
+  if (located.token === undefined) {
+    if (located.error !== undefined) return invalidRequest(policy, located.error);
+    if (policy.loginRedirect && wantsHtml(request)) return loginRedirect(policy.loginRedirect);
+    return missingToken(policy);
+  }
   return decideToken(policy, located.token, ctx);
 }

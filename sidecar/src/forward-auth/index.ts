@@ -1,9 +1,10 @@
-export { createForwardAuthHandler, decideWithReload, type ForwardAuthHandler, type ForwardAuthOptions } from './handler.js';
-export { decide, decideToken, type DecideContext } from './decide.js';
-export type { Decision, ErrorBody } from './decision.js';
-export { createKeySource, UNKNOWN_KID_RELOAD_INTERVAL_MS, type KeySource } from './key-source.js';
-export { forwardAuthRequestFrom, type ForwardAuthRequest } from './request.js';
+export { createForwardAuthHandler, createMetadataHandler, decideWithReload, FORWARD_AUTH_MAX_HEADER_BYTES, type ForwardAuthHandler, type ForwardAuthOptions } from './handler.js';
+export { decide, decideToken, identityHeaders, type DecideContext } from './decide.js';
+export { metadataAnswer, metadataDocument, userOf, type Decision, type Identity, type Outcome } from './decision.js';
+export { createKeySource, UNKNOWN_KID_RELOAD_SECONDS, type KeySource } from './key-source.js';
+export { forwardAuthRequestFrom, requestFacts, MAX_URI_BYTES, type ForwardAuthRequest, type RawRequest } from './request.js';
 export { classifyPath, type PathClass } from './paths.js';
+export { locateToken, queryTokens, uriWithoutAccessToken } from './locate-token.js';
+export { verifyAccessToken, checkTime, type VerifyResult } from './verify-token.js';
 export { REASON } from './reasons.js';
-export { parseStrictJson, StrictJsonError } from './strict-json.js';
 export type { LoggerLike } from '../policy/logger.js';

@@ -1,66 +1,62 @@
 /**
- * Finds the bearer token of a request, or the 400/401/302 answer when there is none or more
- * than one. RFC 6750: one method per request; the query form only when allowQueryToken is on.
+ * Finds the bearer token of a request, as the plugin does (assembly/policy/decision.ts pickToken):
+ * one Authorization header, or (only when allowed) one `access_token` query parameter — never
+ * both, never two. A header with another scheme (Basic, ...) carries no bearer token.
  */
 import type { PolicyConfig } from '../policy/types.js';
-import { invalidRequest, loginRedirect, noToken, type Decision } from './decision.js';
-import { queryOf } from './paths.js';
+import { queryOf } from '../policy/paths.js';
 import { REASON } from './reasons.js';
 import type { ForwardAuthRequest } from './request.js';
 
-/** RFC 6750 b64token; stricter JWT checks follow in compact-jwt. */
-const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** A token, no token, or the 400 reason. */
+export type Located = { token: string } | { token: undefined; error?: string };
 
-const AUTH_SCHEME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const paramName = (part: string): string => {
+  const eq = part.indexOf('=');
+  return eq < 0 ? part : part.slice(0, eq);
+};
 
-type Located = { token: string } | { decision: Decision };
-
-function queryTokens(uri: string | undefined): string[] {
-  const query = uri === undefined ? undefined : queryOf(uri);
-  if (query === undefined) return [];
-  try {
-    return new URLSearchParams(query).getAll('access_token');
-  } catch {
-    return [];
-  }
+/** The raw values of every `access_token` parameter (no percent-decoding), in order. */
+export function queryTokens(query: string): string[] {
+  if (query.length === 0) return [];
+  return query
+    .split('&')
+    .filter((part) => paramName(part) === 'access_token')
+    .map((part) => (part.includes('=') ? part.slice(part.indexOf('=') + 1) : ''));
 }
 
-/**
- * `Bearer <token>` with the scheme in any casing. Another scheme is no bearer token at all
- * (undefined); `Bearer` with a missing or ill-formed credential is a malformed header ('').
- */
-function bearerCredential(header: string): string | undefined {
-  const m = /^([^ ]+)(?: +(.*))?$/s.exec(header);
-  // an auth-scheme is an RFC 7230 token; "Bearer\t..." or "Bearer,..." is broken, not foreign
-  if (!m || !AUTH_SCHEME.test(m[1])) return '';
-  if (m[1].toLowerCase() !== 'bearer') return undefined;
-  return m[2] ?? '';
+/** The request URI without its `access_token` parameters: a query token must not travel upstream. */
+export function uriWithoutAccessToken(uri: string): string {
+  const q = uri.indexOf('?');
+  if (q < 0) return uri;
+  const kept = uri.slice(q + 1).split('&').filter((part) => paramName(part) !== 'access_token');
+  return kept.length === 0 ? uri.slice(0, q) : `${uri.slice(0, q + 1)}${kept.join('&')}`;
 }
 
-export function locateToken(policy: PolicyConfig, request: ForwardAuthRequest): Located {
-  if (request.authorization.length > 1) {
-    return { decision: invalidRequest(policy, REASON.multipleAuthorizationHeaders) };
-  }
-  const inQuery = queryTokens(request.uri);
-  if (inQuery.length > 1) return { decision: invalidRequest(policy, REASON.multipleQueryTokens) };
+/** "Bearer" in any casing (RFC 7235 §2.1: the auth-scheme is case-insensitive). */
+function isBearerScheme(scheme: string): boolean {
+  return scheme.length === 6 && scheme.replace(/[A-Z]/g, (c) => c.toLowerCase()) === 'bearer';
+}
 
-  const header = request.authorization[0];
-  const credential = header === undefined ? undefined : bearerCredential(header);
-  if (credential !== undefined) {
-    if (inQuery.length > 0) return { decision: invalidRequest(policy, REASON.headerAndQueryToken) };
-    // the size cap comes first: nothing longer than maxTokenBytes is looked at any further
-    if (credential.length > policy.maxTokenBytes) return { token: credential };
-    if (!B64TOKEN.test(credential)) return { decision: invalidRequest(policy, REASON.malformedAuthorizationHeader) };
-    return { token: credential };
+export function locateToken(policy: Pick<PolicyConfig, 'allowQueryToken'>, request: Pick<ForwardAuthRequest, 'uri' | 'authorization'>): Located {
+  const uri = request.uri;
+  const fromQuery = uri !== undefined && uri.includes('?') ? queryTokens(queryOf(uri)) : [];
+  const q = fromQuery[0];
+  if (request.authorization.length > 1) return { token: undefined, error: REASON.multipleAuthorizationHeaders };
+  if (request.authorization.length === 1) {
+    if (q !== undefined) return { token: undefined, error: REASON.headerAndQueryToken };
+    const value = request.authorization[0]!.trim();
+    const space = value.indexOf(' ');
+    if (!isBearerScheme(space < 0 ? value : value.slice(0, space))) return { token: undefined };
+    const token = space < 0 ? '' : value.slice(space + 1).trim();
+    if (token.length === 0) return { token: undefined, error: REASON.emptyBearerToken };
+    return { token };
   }
-
-  if (inQuery.length === 1) {
-    if (!policy.allowQueryToken) return { decision: invalidRequest(policy, REASON.queryTokenNotAllowed) };
-    return { token: inQuery[0] };
+  if (q !== undefined) {
+    if (!policy.allowQueryToken) return { token: undefined, error: REASON.queryTokenNotAllowed };
+    if (fromQuery.length > 1) return { token: undefined, error: REASON.multipleQueryTokens };
+    if (q.length === 0) return { token: undefined, error: REASON.emptyQueryToken };
+    return { token: q };
   }
-
-  if (policy.loginRedirect && request.method.toUpperCase() === 'GET' && /\btext\/html\b/i.test(request.accept ?? '')) {
-    return { decision: loginRedirect(policy.loginRedirect) };
-  }
-  return { decision: noToken(policy) };
+  return { token: undefined };
 }

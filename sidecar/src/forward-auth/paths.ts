@@ -1,39 +1,19 @@
 /**
- * Which paths need a token. Matching uses the path of X-Forwarded-Uri, the form Traefik routed
- * on. Public matching is strict (clean path, case-sensitive, whole segments); protected matching
- * is generous (case-insensitive plain prefix), and any path we are unsure about (percent
- * encoding, `..`, `//`, `;`, `\`, non-ASCII ...) is treated as protected: confusion can only ever
- * cost a token, never skip one.
+ * How forwardAuth classifies the path of X-Forwarded-Uri: the plugin's rules
+ * (../policy/paths.ts). A missing or repeated X-Forwarded-Uri is a path we cannot judge: it is
+ * never public and never the metadata document.
  */
-import { isCleanPath } from '../policy/paths.js';
+import { WELL_KNOWN_PRM } from '../policy/load.js';
+import { isCleanPath, needsToken, pathOf } from '../policy/paths.js';
 import type { PolicyConfig } from '../policy/types.js';
 
-export type PathClass = 'public' | 'protected' | 'unprotected';
+export type PathClass = 'metadata' | 'public' | 'protected';
 
-/** Path part of a request-target (everything before the first `?`). */
-export function pathOf(uri: string): string {
-  const q = uri.indexOf('?');
-  return q === -1 ? uri : uri.slice(0, q);
-}
-
-/** Query part (after the first `?`), or undefined when there is none. */
-export function queryOf(uri: string): string | undefined {
-  const q = uri.indexOf('?');
-  return q === -1 ? undefined : uri.slice(q + 1);
-}
-
-function segmentPrefix(path: string, prefix: string): boolean {
-  if (prefix.endsWith('/')) return path.startsWith(prefix);
-  return path === prefix || path.startsWith(`${prefix}/`);
-}
-
-export function classifyPath(policy: Pick<PolicyConfig, 'publicPaths' | 'protectedPaths'>, uri: string | undefined): PathClass {
+export function classifyPath(policy: Pick<PolicyConfig, 'publicPaths' | 'protectedPaths' | 'resourceMetadataPath'>, uri: string | undefined): PathClass {
   if (uri === undefined) return 'protected';
   const path = pathOf(uri);
-  if (!isCleanPath(path)) return 'protected';
-  if (policy.publicPaths.some((p) => segmentPrefix(path, p))) return 'public';
-  const lower = path.toLowerCase();
-  // `/mcp/` also covers `/mcp`: the upstream may well serve both.
-  if (policy.protectedPaths.some((p) => lower.startsWith(p.toLowerCase().replace(/\/+$/, '')))) return 'protected';
-  return 'unprotected';
+  if (isCleanPath(path) && (path === WELL_KNOWN_PRM || path === policy.resourceMetadataPath)) return 'metadata';
+  return needsToken(path, policy.protectedPaths, policy.publicPaths) ? 'protected' : 'public';
 }
+
+export { pathOf };

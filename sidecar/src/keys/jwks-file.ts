@@ -52,7 +52,12 @@ export async function writeJwksFileAtomic(file: string, jwks: { keys: JWK[] }): 
 export interface JwksFeedOptions {
   file: string;
   sidecarJwks: { keys: JWK[] };
-  upstreamJwksUri?: string;
+  /**
+   * The upstream IdP's JWKS URL, or a function finding it (e.g. from OIDC discovery), called on
+   * every refresh until it succeeds; a failure counts like a failed fetch (backoff, last good
+   * keys kept, the sidecar's keys written regardless).
+   */
+  upstreamJwksUri?: string | (() => Promise<string>);
   log: LoggerLike;
   fetchImpl?: typeof fetch;
   /** timer hook (tests); returns a cancel function */
@@ -93,7 +98,9 @@ function upstreamKeys(doc: unknown): { keys: JWK[]; skipped: string[] } {
 }
 
 export function startJwksFeed(opts: JwksFeedOptions): JwksFeed {
-  const { file, log, upstreamJwksUri } = opts;
+  const { file, log } = opts;
+  const configuredUri = opts.upstreamJwksUri;
+  let upstreamJwksUri = typeof configuredUri === 'string' ? configuredUri : undefined;
   const fetchImpl = opts.fetchImpl ?? fetch;
   const schedule = opts.schedule ?? defaultSchedule;
   const sidecarKeys = toPublicJwks(opts.sidecarJwks.keys).keys;
@@ -117,12 +124,13 @@ export function startJwksFeed(opts: JwksFeedOptions): JwksFeed {
 
   /** One refresh; returns the delay until the next one. */
   async function cycle(): Promise<number> {
-    if (!upstreamJwksUri) {
+    if (!configuredUri) {
       await write();
       return Number.POSITIVE_INFINITY;
     }
     try {
-      const res = await fetchImpl(upstreamJwksUri, {
+      if (typeof configuredUri === 'function') upstreamJwksUri ??= await configuredUri();
+      const res = await fetchImpl(upstreamJwksUri!, {
         headers: { accept: 'application/jwk-set+json, application/json' },
         signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
       });

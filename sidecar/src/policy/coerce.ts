@@ -1,139 +1,155 @@
 /**
- * Lenient readers for option values. Traefik's label providers turn every value into a string,
- * so booleans and integers may arrive as `"true"` / `"42"` and lists as `"a, b"`; keys arrive in
- * whatever casing the user typed. Every reader throws PolicyConfigError naming the option.
+ * Lenient option readers, as the wasm plugin reads its options (assembly/policy/config.ts).
+ * Leniency exists because of how Traefik hands options over: keys keep whatever casing the
+ * provider produced (keys match ASCII-case-insensitively), label providers turn every value into
+ * a string (`"true"`, `"42"` and `"a,b"` are accepted) and may turn lists into objects keyed
+ * "0", "1", .... Strictness exists because a typo in an auth policy must not silently drop a
+ * requirement: an unknown option is an error. The first problem is kept, like the plugin does,
+ * so both report the same option for the same document.
  */
-import { PolicyConfigError } from './errors.js';
+import { asciiEqualsIgnoreCase, memberIgnoreCase, type JsonNode, type JsonObject } from './json.js';
 
-export type RawObject = Record<string, unknown>;
+export interface OptionProblem {
+  option: string;
+  problem: string;
+}
 
-export function isPlainObject(value: unknown): value is RawObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+function isDecimalInteger(s: string): boolean {
+  return /^-?[0-9]+$/.test(s);
+}
+
+/** An object whose member names are all non-negative decimal integers (also `{}`). */
+export function isIndexObject(v: JsonNode): v is JsonObject {
+  return v.kind === 'object' && v.keys.every((k) => isDecimalInteger(k) && !k.startsWith('-'));
 }
 
 /**
- * Looks keys up case-insensitively and reports keys nobody asked for, so a typo such as
- * `requiredScope` fails loudly instead of silently disabling a check.
+ * The members of an index object in numeric order. (The plugin takes them in document order;
+ * Go's json.Marshal sorts map keys as text, so "10" would come before "2" there.)
  */
+export function indexObjectItems(v: JsonObject): JsonNode[] {
+  return v.keys
+    .map((k, i) => ({ n: BigInt(k), i }))
+    .sort((a, b) => (a.n < b.n ? -1 : a.n > b.n ? 1 : a.i - b.i))
+    .map(({ i }) => v.values[i]!);
+}
+
+/** Reads options of one JSON object, remembering the first problem found. */
 export class OptionReader {
-  private readonly byLower = new Map<string, { key: string; value: unknown }>();
-  private readonly used = new Set<string>();
+  error: OptionProblem | undefined;
 
-  constructor(raw: RawObject, private readonly path: string) {
-    for (const [key, value] of Object.entries(raw)) {
-      const lower = key.toLowerCase();
-      if (this.byLower.has(lower)) {
-        throw new PolicyConfigError(this.name(key), `given twice (as "${this.byLower.get(lower)!.key}" and "${key}")`);
+  constructor(readonly obj: JsonObject, readonly prefix: string) {}
+
+  fail(option: string, problem: string): void {
+    this.error ??= { option: this.prefix + option, problem };
+  }
+
+  get failed(): boolean {
+    return this.error !== undefined;
+  }
+
+  /** Refuses member names nobody knows, and names given twice in different casing. */
+  checkKnown(known: readonly string[]): void {
+    const keys = this.obj.keys;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (!known.some((k) => asciiEqualsIgnoreCase(k, key))) {
+        this.fail(key, 'unknown option');
+        return;
       }
-      this.byLower.set(lower, { key, value });
+      for (let j = 0; j < i; j++) {
+        if (asciiEqualsIgnoreCase(keys[j]!, key)) {
+          this.fail(key, 'given twice with different casing');
+          return;
+        }
+      }
     }
   }
 
-  name(option: string): string {
-    return this.path ? `${this.path}.${option}` : option;
+  find(name: string): JsonNode | undefined {
+    return memberIgnoreCase(this.obj, name);
   }
 
-  /** The raw value of `option` (matched case-insensitively), or undefined when absent/null. */
-  get(option: string): unknown {
-    const lower = option.toLowerCase();
-    this.used.add(lower);
-    const found = this.byLower.get(lower);
-    return found === undefined || found.value === null ? undefined : found.value;
-  }
-
-  /** Throws on the first key that no reader asked for. */
-  rejectUnknown(): void {
-    for (const [lower, { key }] of this.byLower) {
-      if (!this.used.has(lower)) throw new PolicyConfigError(this.name(key), 'unknown option');
+  string(name: string, fallback: string): string {
+    const v = this.find(name);
+    if (v === undefined || v.kind === 'null') return fallback;
+    if (v.kind !== 'string') {
+      this.fail(name, 'must be a string');
+      return fallback;
     }
+    return v.value;
   }
-}
 
-export function readString(value: unknown, option: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new PolicyConfigError(option, 'must be a string');
-  return value;
-}
-
-export function readBool(value: unknown, option: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'string') {
-    const lower = value.trim().toLowerCase();
-    if (lower === 'true') return true;
-    if (lower === 'false') return false;
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.find(name);
+    if (v === undefined || v.kind === 'null') return fallback;
+    if (v.kind === 'bool') return v.value;
+    if (v.kind === 'string') {
+      const s = v.value.trim().toLowerCase();
+      if (s === 'true') return true;
+      if (s === 'false') return false;
+    }
+    this.fail(name, 'must be true or false');
+    return fallback;
   }
-  throw new PolicyConfigError(option, 'must be true or false');
-}
 
-export function readInt(value: unknown, option: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  let n: number;
-  if (typeof value === 'number') n = value;
-  else if (typeof value === 'string' && /^\s*-?\d{1,15}\s*$/.test(value)) n = Number(value.trim());
-  else throw new PolicyConfigError(option, `must be an integer between ${min} and ${max}`);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new PolicyConfigError(option, `must be an integer between ${min} and ${max}`);
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const v = this.find(name);
+    if (v === undefined || v.kind === 'null') return fallback;
+    const problem = `must be a whole number from ${min} to ${max}`;
+    let n: number;
+    if (v.kind === 'number' && v.isInteger) {
+      n = Math.trunc(v.value) || 0;
+    } else if (v.kind === 'string' && isDecimalInteger(v.value.trim())) {
+      const s = v.value.trim();
+      if (s.length > 12) {
+        this.fail(name, problem);
+        return fallback;
+      }
+      n = Number.parseInt(s, 10) || 0;
+    } else {
+      this.fail(name, problem);
+      return fallback;
+    }
+    if (n < min || n > max) {
+      this.fail(name, problem);
+      return fallback;
+    }
+    return n;
   }
-  return n;
-}
 
-/** A list of strings: a JSON array of strings or a comma-separated string; blanks dropped. */
-export function readStringList(value: unknown, option: string): string[] | undefined {
-  if (value === undefined) return undefined;
-  let items: unknown[];
-  if (typeof value === 'string') items = value.split(',');
-  else if (Array.isArray(value)) items = value;
-  else if (isIndexObject(value)) items = indexObjectToArray(value);
-  else throw new PolicyConfigError(option, 'must be a list or a comma-separated string');
-  const out: string[] = [];
-  items.forEach((item, i) => {
-    if (typeof item !== 'string') throw new PolicyConfigError(`${option}[${i}]`, 'must be a string');
-    const trimmed = item.trim();
-    if (trimmed !== '') out.push(trimmed);
-  });
-  return out;
-}
-
-/**
- * Some providers hand lists over as objects keyed "0", "1", ...; accept those as arrays.
- */
-export function isIndexObject(value: unknown): value is RawObject {
-  if (!isPlainObject(value)) return false;
-  const keys = Object.keys(value);
-  return keys.length > 0 && keys.every((k) => /^(0|[1-9]\d{0,3})$/.test(k));
-}
-
-export function indexObjectToArray(value: RawObject): unknown[] {
-  return Object.keys(value)
-    .map(Number)
-    .sort((a, b) => a - b)
-    .map((k) => value[String(k)]);
-}
-
-/** A value that may be given as an object/array or as a JSON string of one. */
-export function readJsonish(value: unknown, option: string): unknown {
-  if (typeof value !== 'string') return value;
-  try {
-    return JSON.parse(value);
-  } catch {
-    throw new PolicyConfigError(option, 'is a string but not valid JSON');
+  /**
+   * Like list(), but an option that is present must name at least one entry: an empty value (a
+   * Traefik label left empty, say) would otherwise silently switch a check off.
+   */
+  nonEmptyList(name: string, fallback: string[], meaning: string): string[] {
+    const v = this.find(name);
+    const out = this.list(name, fallback);
+    if (v !== undefined && v.kind !== 'null' && out.length === 0 && !this.failed) this.fail(name, `is empty; ${meaning}`);
+    return out;
   }
-}
 
-/** An absolute http(s) URL without a fragment, returned as given. */
-export function readHttpUrl(value: unknown, option: string): string | undefined {
-  const s = readString(value, option);
-  if (s === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(s);
-  } catch {
-    throw new PolicyConfigError(option, 'must be an absolute http or https URL');
+  /** A list of strings: a JSON array of strings, a comma-separated string or an index object; blanks dropped. */
+  list(name: string, fallback: string[]): string[] {
+    const v = this.find(name);
+    if (v === undefined || v.kind === 'null') return fallback;
+    let items: JsonNode[];
+    if (v.kind === 'string') return v.value.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+    if (v.kind === 'array') items = v.items;
+    else if (isIndexObject(v)) items = indexObjectItems(v);
+    else {
+      this.fail(name, 'must be a list of strings or a comma-separated string');
+      return fallback;
+    }
+    const out: string[] = [];
+    for (const item of items) {
+      if (item.kind !== 'string') {
+        this.fail(name, 'must be a list of strings');
+        return fallback;
+      }
+      const p = item.value.trim();
+      if (p.length > 0) out.push(p);
+    }
+    return out;
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new PolicyConfigError(option, 'must be an absolute http or https URL');
-  }
-  if (s.includes('#')) throw new PolicyConfigError(option, 'must not contain a fragment');
-  return s;
 }

@@ -1,60 +1,44 @@
 /**
- * Email addresses as the allowlist sees them: plain ASCII `local@domain`, compared after ASCII
- * lowercasing only. No Unicode case folding or normalisation on purpose: `ı` (dotless i), `K`
- * (Kelvin sign) and full-width letters fold or normalise onto ASCII letters and would let a
- * look-alike address match an allowlist entry. Anything outside the plain form is refused.
+ * Email addresses as the allowlist sees them, exactly as the wasm plugin does
+ * (assembly/policy/email.ts). Comparison is ASCII-only on purpose: Unicode case folding or NFKC
+ * would let look-alikes such as the dotless `ı`, the Kelvin sign `K` or full-width letters
+ * collapse onto an allowed address, so any non-ASCII address is refused outright.
  */
 
-/** Characters that only appear in quoted local parts, comments or address literals. */
-const SPECIALS = new Set(['"', '(', ')', '<', '>', ',', ';', ':', '\\', '[', ']']);
-
 function asciiLower(value: string): string {
-  let out = '';
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    out += c >= 0x41 && c <= 0x5a ? String.fromCharCode(c + 0x20) : value[i];
-  }
-  return out;
-}
-
-/** Visible ASCII only (0x21..0x7e): no whitespace, control characters or non-ASCII. */
-function isVisibleAsciiWithoutSpecials(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e || SPECIALS.has(value[i])) return false;
-  }
-  return true;
-}
-
-/** Labels separated by single dots: no leading, trailing (`example.com.`) or doubled dot. */
-export function isPlainDomain(domain: string): boolean {
-  if (domain.length === 0 || domain.length > 253) return false;
-  if (!isVisibleAsciiWithoutSpecials(domain) || domain.includes('@')) return false;
-  return domain.split('.').every((label) => label.length > 0);
+  return value.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
 /**
- * The ASCII-lowercased address, or undefined when `value` is not a plain address: not a string,
- * not exactly one `@`, empty local part, quotes/specials, whitespace/control/non-ASCII
- * characters, or a domain with a trailing dot or empty label.
+ * The address, ASCII-lowercased, or undefined when it is not an address we are willing to
+ * compare: a string of 3..320 printable ASCII characters without quotes, backslash, comma or
+ * angle brackets, exactly one `@` with a non-empty local part and domain, no trailing dot and no
+ * dot right after the `@`.
  */
 export function normalizeEmail(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.length > 320) return undefined;
-  if (!isVisibleAsciiWithoutSpecials(value)) return undefined;
-  const at = value.indexOf('@');
-  if (at <= 0 || at !== value.lastIndexOf('@')) return undefined;
-  if (!isPlainDomain(value.slice(at + 1))) return undefined;
+  if (typeof value !== 'string') return undefined;
+  const n = value.length;
+  if (n < 3 || n > 320) return undefined;
+  let at = -1;
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return undefined;
+    if (c === 0x22 || c === 0x27 || c === 0x5c || c === 0x2c || c === 0x3c || c === 0x3e) return undefined;
+    if (c === 0x40) {
+      if (at >= 0) return undefined;
+      at = i;
+    }
+  }
+  if (at <= 0 || at === n - 1) return undefined;
+  if (value.charCodeAt(n - 1) === 0x2e || value.charCodeAt(at + 1) === 0x2e) return undefined;
   return asciiLower(value);
 }
 
-/**
- * Normalises one allowlist entry: an exact address, or `@domain` matching every address whose
- * part after the only `@` is exactly `domain` (subdomains do not match). Undefined if invalid.
- */
+/** One allowlist entry: an exact address, or `@domain` for every address at exactly that domain. */
 export function normalizeAllowlistEntry(entry: string): string | undefined {
   if (entry.startsWith('@')) {
-    const domain = entry.slice(1);
-    return isPlainDomain(domain) ? `@${asciiLower(domain)}` : undefined;
+    const probe = normalizeEmail(`x${entry}`);
+    return probe === undefined ? undefined : probe.slice(1);
   }
   return normalizeEmail(entry);
 }
@@ -62,5 +46,11 @@ export function normalizeAllowlistEntry(entry: string): string | undefined {
 /** True when the (already normalised) address matches an entry of the normalised allowlist. */
 export function emailAllowed(normalizedEmail: string, allowlist: readonly string[]): boolean {
   const domain = normalizedEmail.slice(normalizedEmail.indexOf('@'));
-  return allowlist.some((entry) => (entry.startsWith('@') ? entry === domain : entry === normalizedEmail));
+  return allowlist.some((entry) => entry === normalizedEmail || entry === domain);
+}
+
+/** The plugin's check on a raw `email` claim: a comparable address that is on the list. */
+export function emailOnAllowlist(allowlist: readonly string[], address: unknown): boolean {
+  const email = normalizeEmail(address);
+  return email !== undefined && emailAllowed(email, allowlist);
 }

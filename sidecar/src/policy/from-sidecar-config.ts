@@ -36,8 +36,9 @@ export function policyFromSidecarConfig(input: SidecarPolicyInput): PolicyConfig
         ...(input.jwksFile ? { jwksFile: input.jwksFile } : {}),
       },
     ],
-    requiredScopes: input.requiredScopes ?? [],
-    allowedEmails: input.allowedEmails ?? [],
+    // An empty list is an error in a policy document ("remove the option"): leave them out.
+    ...(input.requiredScopes?.length ? { requiredScopes: input.requiredScopes } : {}),
+    ...(input.allowedEmails?.length ? { allowedEmails: input.allowedEmails } : {}),
     ...(input.protectedPaths ? { protectedPaths: input.protectedPaths } : {}),
     ...(input.publicPaths ? { publicPaths: input.publicPaths } : {}),
   });

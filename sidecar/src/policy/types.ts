@@ -29,9 +29,9 @@ export interface IssuerPolicy {
   audiences: string[];
   /** algorithms accepted for this issuer */
   algorithms: SigningAlg[];
-  /** required `typ`, lowercased without `application/`; `''` accepts only a missing `typ` */
+  /** required `typ`, lowercased without `application/`; `''` switches the check off */
   type: string;
-  /** inline keys (public members only) */
+  /** inline keys as configured (a single JWK is given here as a one-key set) */
   jwks?: JWKS;
   /** keys file re-read at most every `jwksRefreshSeconds` and on an unknown `kid` */
   jwksFile?: string;
@@ -57,7 +57,7 @@ export interface PolicyConfig {
   protectedPaths: string[];
   publicPaths: string[];
   requiredScopes: string[];
-  /** ASCII-lowercased exact addresses and `@domain` entries; empty = allowlist off */
+  /** ASCII-lowercased exact addresses and `@domain` entries, in configuration order; empty = allowlist off */
   allowedEmails: string[];
   requireEmailVerified: boolean;
   forwardHeaders: ForwardHeaders;
@@ -69,4 +69,6 @@ export interface PolicyConfig {
   loginRedirect?: string;
   /** derived: `<origin>/.well-known/oauth-protected-resource<path of resource>` */
   resourceMetadataUrl: string;
+  /** derived: the path of resourceMetadataUrl (served like the bare well-known path) */
+  resourceMetadataPath: string;
 }

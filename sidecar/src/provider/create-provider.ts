@@ -241,7 +241,8 @@ function observe(provider: Provider, log: Logger, metrics: Metrics): void {
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
     if (isStorageUnavailable(err)) {
       ctx.state.storageUnavailable = true;
-      log.error({ event: 'storage.unavailable', path: ctx.path }, 'storage unavailable');
+      // the message names the path or the Redis address (never its password) and the cause
+      log.error({ event: 'storage.unavailable', path: ctx.path, reason: err.message }, 'storage unavailable');
       return;
     }
     log.error({ event: 'server_error', path: ctx.path, err: { name: err.name, message: err.message } }, 'provider error');

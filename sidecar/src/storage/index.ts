@@ -9,7 +9,7 @@ import type { LoggerLike, Storage, StorageOptions } from './types.js';
 
 export async function openStorage(opts: StorageOptions, log: LoggerLike): Promise<Storage> {
   if ('redisUrl' in opts && opts.redisUrl) return openRedisStorage(opts.redisUrl, log, opts.now);
-  if ('dataDir' in opts && opts.dataDir) return openSqliteStorage(opts.dataDir, log, opts.now);
+  if ('dataDir' in opts && opts.dataDir) return openSqliteStorage(opts.dataDir, log, { createDataDir: opts.createDataDir, now: opts.now });
   throw new TypeError('openStorage needs { dataDir } or { redisUrl }');
 }
 
@@ -23,4 +23,4 @@ export {
   type AlreadyConsumedError,
 } from './errors.js';
 export { redactRedisUrl, REDIS_PREFIX } from './redis.js';
-export { SQLITE_FILE_NAME } from './sqlite.js';
+export { DATA_DIR_MODE, SQLITE_FILE_NAME } from './sqlite.js';

@@ -4,8 +4,14 @@
  * `consume` is a conditional UPDATE, so of two racing consumers exactly one changes the row,
  * also across processes (SQLite's write lock serialises them; busy_timeout makes the loser wait
  * instead of failing). Expired rows are ignored by every read and swept on a timer.
+ *
+ * Before every write the file must still be the one opened, and it and its directory must be
+ * writable: a connection keeps writing through its open descriptors after a `chmod`, a removal or
+ * a read-only remount, and those writes would be lost or refused at the next start. Refusing
+ * them at once (STORAGE_UNAVAILABLE, a 503) keeps what is stored consistent; once the directory
+ * is writable again, writes work again.
  */
-import { statSync } from 'node:fs';
+import { accessSync, chmodSync, constants as fsConstants, mkdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 
 import Database from 'better-sqlite3';
@@ -46,7 +52,8 @@ interface Row {
 
 function describe(err: unknown): string {
   const e = err as { code?: string; message?: string };
-  return e?.code ? `${e.code}: ${e.message}` : String(e?.message ?? err);
+  const message = String(e?.message ?? err);
+  return e?.code && !message.startsWith(e.code) ? `${e.code}: ${message}` : message;
 }
 
 function openDatabase(file: string): Database.Database {
@@ -67,16 +74,41 @@ function openDatabase(file: string): Database.Database {
   }
 }
 
-export async function openSqliteStorage(dataDir: string, log: LoggerLike, now: () => number = Date.now): Promise<Storage> {
-  const dir = path.resolve(dataDir);
-  const file = path.join(dir, SQLITE_FILE_NAME);
-  let dirStat;
+/** Mode of a data directory the sidecar creates: it holds private signing keys. */
+export const DATA_DIR_MODE = 0o700;
+
+export interface SqliteOptions {
+  /** create the directory (and missing parents, mode 0700) when it does not exist */
+  createDataDir?: boolean;
+  now?: () => number;
+}
+
+/** The data directory, created when asked and missing; STORAGE_UNAVAILABLE naming it otherwise. */
+function ensureDirectory(dir: string, create: boolean, log: LoggerLike): void {
+  let dirStat: Stats;
   try {
     dirStat = statSync(dir);
   } catch (err) {
-    throw new StorageUnavailableError(`storage directory ${dir} is not accessible (${describe(err)})`, { cause: err });
+    if (!create || (err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new StorageUnavailableError(`storage directory ${dir} is not accessible (${describe(err)})`, { cause: err });
+    }
+    try {
+      mkdirSync(dir, { recursive: true, mode: DATA_DIR_MODE });
+      chmodSync(dir, DATA_DIR_MODE); // mkdir masks the mode with the umask; make it exact
+    } catch (mkdirErr) {
+      throw new StorageUnavailableError(`cannot create storage directory ${dir} (${describe(mkdirErr)})`, { cause: mkdirErr });
+    }
+    log.info({ dir }, 'storage directory created');
+    dirStat = statSync(dir);
   }
   if (!dirStat.isDirectory()) throw new StorageUnavailableError(`storage directory ${dir} is not a directory`);
+}
+
+export async function openSqliteStorage(dataDir: string, log: LoggerLike, options: SqliteOptions = {}): Promise<Storage> {
+  const now = options.now ?? Date.now;
+  const dir = path.resolve(dataDir);
+  const file = path.join(dir, SQLITE_FILE_NAME);
+  ensureDirectory(dir, options.createDataDir ?? false, log);
 
   let db: Database.Database;
   try {
@@ -85,13 +117,13 @@ export async function openSqliteStorage(dataDir: string, log: LoggerLike, now: (
     throw new StorageUnavailableError(`cannot open SQLite database ${file} (${describe(err)})`, { cause: err });
   }
   const opened = statSync(file);
-  log.info({ file }, 'SQLite storage opened');
 
   /**
-   * If the file was deleted or replaced under us, writes would go to an unlinked inode and
-   * vanish at the next restart: refuse them instead.
+   * Refuses a write that would not last: the file was deleted or replaced under us (writes would
+   * go to an unlinked inode and vanish at the next restart), or it or its directory is no longer
+   * writable (SQLite could not reopen it, or would fail part-way through a checkpoint).
    */
-  function assertFileIntact(): void {
+  function assertWritable(): void {
     let st;
     try {
       st = statSync(file);
@@ -101,11 +133,26 @@ export async function openSqliteStorage(dataDir: string, log: LoggerLike, now: (
     if (st.ino !== opened.ino || st.dev !== opened.dev) {
       throw new StorageUnavailableError(`SQLite database ${file} was replaced while open`);
     }
+    for (const [target, what] of [[file, 'SQLite database'], [dir, 'storage directory']] as const) {
+      try {
+        accessSync(target, fsConstants.W_OK);
+      } catch (err) {
+        throw new StorageUnavailableError(`${what} ${target} is not writable (${describe(err)})`);
+      }
+    }
   }
+
+  try {
+    assertWritable();
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  log.info({ file }, 'SQLite storage opened');
 
   function guard<T>(write: boolean, op: () => T): Promise<T> {
     try {
-      if (write) assertFileIntact();
+      if (write) assertWritable();
       return Promise.resolve(op());
     } catch (err) {
       if (isAlreadyConsumed(err) || err instanceof StorageUnavailableError) return Promise.reject(err);

@@ -47,7 +47,7 @@ export interface StorageOptionsCommon {
   now?: () => number;
 }
 
-export type StorageOptions = ({ dataDir: string } | { redisUrl: string }) & StorageOptionsCommon;
+export type StorageOptions = ({ dataDir: string; createDataDir?: boolean } | { redisUrl: string }) & StorageOptionsCommon;
 
 /**
  * Models whose rows belong to a grant: revokeByGrantId removes them all (the same set as

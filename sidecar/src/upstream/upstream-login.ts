@@ -69,6 +69,21 @@ export class UpstreamLogin {
     return this.#config;
   }
 
+  /**
+   * The upstream's `jwks_uri` from its discovery document (for the JWKS file feed). Held to the
+   * same transport rule as the issuer: https, or http on loopback when the issuer is.
+   */
+  async jwksUri(): Promise<string> {
+    const uri = (await this.#configuration()).serverMetadata().jwks_uri;
+    if (typeof uri !== 'string') throw new UpstreamError('UPSTREAM_NO_JWKS_URI', 'upstream discovery document has no jwks_uri');
+    const url = URL.parse(uri);
+    const loopback = url !== null && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+    if (!url || !(url.protocol === 'https:' || (url.protocol === 'http:' && loopback && this.#settings.allowInsecureHttp))) {
+      throw new UpstreamError('UPSTREAM_BAD_JWKS_URI', 'upstream jwks_uri must be an https URL');
+    }
+    return url.href;
+  }
+
   newTransaction(): LoginTransaction {
     return {
       state: oidc.randomState(),

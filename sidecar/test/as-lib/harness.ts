@@ -70,7 +70,13 @@ export async function startTestSidecar(
       done();
     },
   });
-  const sidecar = await startSidecar(config, { logDestination: destination as never });
+  let sidecar: RunningSidecar;
+  try {
+    sidecar = await startSidecar(config, { logDestination: destination as never });
+  } catch (err) {
+    if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     sidecar,
     config,

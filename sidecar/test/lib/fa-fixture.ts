@@ -4,7 +4,7 @@
  */
 import { decide, decideToken } from '../../src/forward-auth/decide.js';
 import type { Decision } from '../../src/forward-auth/decision.js';
-import type { ForwardAuthRequest } from '../../src/forward-auth/request.js';
+import { requestFacts, type RawRequest } from '../../src/forward-auth/request.js';
 import { loadPolicy } from '../../src/policy/load.js';
 import type { PolicyConfig } from '../../src/policy/types.js';
 import { importVerifyKeys } from '../../src/policy/verify-keys.js';
@@ -65,12 +65,17 @@ export function keysFor(policy: PolicyConfig) {
   return (issuer: string) => byIssuer.get(issuer) ?? [];
 }
 
-/** Decision for a bearer token (steps 3-10), at NOW unless told otherwise. */
-export function check(tok: string, policy: PolicyConfig = makePolicy(), now = NOW): Promise<Decision> {
+/** Decision for a bearer token (steps 3-9), at NOW unless told otherwise. */
+export function check(tok: string, policy: PolicyConfig = makePolicy(), now = NOW): Decision {
   return decideToken(policy, tok, { now, keysFor: keysFor(policy) });
 }
 
-/** Full decision for a request; `authorization` defaults to none. */
-export function request(policy: PolicyConfig, req: Partial<ForwardAuthRequest>, now = NOW): Promise<Decision> {
-  return decide(policy, { method: 'GET', uri: '/mcp', authorization: [], ...req }, { now, keysFor: keysFor(policy) });
+/** Full decision for a request (GET /mcp without Authorization unless told otherwise). */
+export function request(policy: PolicyConfig, req: Partial<RawRequest>, now = NOW): Decision {
+  return decide(policy, requestFacts({ method: 'GET', uri: '/mcp', authorization: [], ...req }, policy.maxTokenBytes), { now, keysFor: keysFor(policy) });
+}
+
+/** The JSON body of an answer. */
+export function bodyOf(d: Decision): unknown {
+  return JSON.parse(d.body);
 }
