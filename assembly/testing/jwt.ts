@@ -139,18 +139,22 @@ export function decideRequest(method: string, uri: string, authorization: string
   return w.toString();
 }
 
-/** Longest request URI the plugin reads (assembly/plugin/handler.ts MAX_URI_BYTES). */
+/** Longest request URI / Accept list the plugin reads (assembly/plugin/handler.ts MAX_URI_BYTES, MAX_ACCEPT_BYTES). */
 const FULL_MAX_URI_BYTES: i32 = 64 * 1024;
+const FULL_MAX_ACCEPT_BYTES: i32 = 4096;
 
 /**
  * decideRequest with the size facts the plugin glue derives from the raw request
  * (assembly/plugin/handler.ts gatherFacts): `uriTooLong` when the URI is over 64 KiB of UTF-8,
  * `authorizationTooLarge` when the NUL-terminated Authorization values together are over
- * maxTokenBytes + 64 bytes (the values are then not read at all). Besides the decision it returns
+ * maxTokenBytes + 64 bytes (the values are then not read at all); `accept` is one header value,
+ * read as "" when over 4096 bytes with its NUL. Besides the decision it returns
  * the identity headers the glue would set upstream on an Allow (setIdentity), keyed by the
- * configured header names, so the sidecar's forwardAuth can be compared header for header.
+ * configured header names, and the URI the upstream would get instead (`rewriteUri`, "" for
+ * unchanged), so the sidecar's forwardAuth can be compared header for header. `crossOrigin`: the
+ * request has an Origin header.
  */
-export function decideRequestFull(method: string, uri: string, authorization: string, accept: string, preflight: bool, now: f64): string {
+export function decideRequestFull(method: string, uri: string, authorization: string, accept: string, preflight: bool, now: f64, crossOrigin: bool = false): string {
   const c = config;
   if (c == null) return '{"error":"not configured"}';
   const facts = new RequestFacts();
@@ -162,14 +166,16 @@ export function decideRequestFull(method: string, uri: string, authorization: st
   for (let i = 0; i < values.length; i++) listBytes += String.UTF8.byteLength(values[i]) + 1;
   facts.authorizationTooLarge = listBytes > c.maxTokenBytes + 64;
   facts.authorization = facts.authorizationTooLarge ? new Array<string>(0) : values;
-  facts.accept = accept;
+  facts.accept = String.UTF8.byteLength(accept) + 1 > FULL_MAX_ACCEPT_BYTES ? '' : accept;
   facts.preflight = preflight;
+  facts.crossOrigin = crossOrigin;
   const d = decide(facts, c, keys, cache, <i64>now);
   const w = new JsonWriter();
   w.beginObject();
   w.key('outcome'); w.string(d.outcome == Outcome.Pass ? 'pass' : d.outcome == Outcome.Allow ? 'allow' : 'answer');
   w.key('status'); w.integer(d.status);
   w.key('reason'); w.string(d.reason);
+  w.key('rewriteUri'); w.string(d.rewriteUri);
   w.key('headers');
   w.beginArray();
   for (let i = 0; i < d.headerNames.length; i++) {

@@ -141,6 +141,16 @@ describe('answers', () => {
     expect((await big.json()).error_description).toBe('token too large');
   });
 
+  it('with allowQueryToken it warns at start that the query token reaches the upstream (forwardAuth cannot rewrite the URI)', async () => {
+    await serve(makePolicy({ allowQueryToken: true }));
+    expect(logs.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual(['forwardAuth cannot take a query token out of the URI the upstream receives; prefer the Authorization header']);
+    server!.closeAllConnections();
+    await new Promise((r) => server!.close(r));
+    logs = [];
+    await serve(makePolicy({ allowQueryToken: true, stripAuthorization: false }));
+    expect(logs.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+
   it('stripAuthorization: false hands the Authorization header back for authResponseHeaders', async () => {
     await serve(makePolicy({ stripAuthorization: false }));
     const t = token();

@@ -855,7 +855,7 @@ describe('the size facts the harness derives match the real plugin glue', () => 
     for (const [uri, headers] of cases) {
       const real = await host.handle({ method: 'GET', uri, headers });
       expect(real.trapped).toBe(false);
-      const viaHarness = JSON.parse(harness.decideRequestFull('GET', uri, headers.map(([, v]) => v).join('\n'), '', false, NOW)) as PluginDecision;
+      const viaHarness = JSON.parse(harness.decideRequestFull('GET', uri, headers.map(([, v]) => v).join('\n'), '', false, NOW, false)) as PluginDecision;
       expect({ status: real.status, body: real.text() }, uri.slice(0, 30)).toEqual({ status: viaHarness.status, body: viaHarness.body });
     }
   });

@@ -28,7 +28,10 @@ export const userOf = (id: Identity): string => (id.email.length > 0 ? id.email 
 
 export interface Decision {
   outcome: Outcome;
-  /** true for pass and allow: forwardAuth answers 2xx and Traefik forwards the request */
+  /**
+   * true when forwardAuth answers 2xx, so Traefik forwards the request: pass, allow, and the
+   * metadata document's own 200/204 (see handler.ts on serving that document)
+   */
   allow: boolean;
   /** the forwardAuth HTTP status (200 for pass and allow) */
   status: number;
@@ -139,7 +142,7 @@ export function metadataAnswer(policy: Parameters<typeof metadataDocument>[0], m
     // The preflight for the metadata document is answered here: it needs no upstream.
     return {
       outcome: 'answer',
-      allow: false,
+      allow: true,
       status: 204,
       reason: REASON.metadata,
       headers: {
@@ -163,7 +166,7 @@ export function metadataAnswer(policy: Parameters<typeof metadataDocument>[0], m
   }
   return {
     outcome: 'answer',
-    allow: false,
+    allow: true,
     status: 200,
     reason: REASON.metadata,
     headers: { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'public, max-age=300' },
