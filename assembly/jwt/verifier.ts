@@ -151,7 +151,7 @@ export function verifyAccessToken(token: string, config: Config, keys: KeySource
   // characters could split headers, and non-ASCII look-alikes (full-width letters, Cyrillic) could
   // be folded into another user's name by an upstream that normalizes Unicode.
   if (!headerSafe(identity.subject, MAX_IDENTITY_CHARS) || !headerSafe(identity.email, MAX_IDENTITY_CHARS) ||
-      !headerSafe(identity.clientId, MAX_IDENTITY_CHARS) || !headerSafe(identity.scope, MAX_SCOPE_CHARS)) {
+      !headerSafe(identity.clientId, MAX_IDENTITY_CHARS) || !headerSafe(identity.scope, MAX_SCOPE_CHARS, false)) {
     return deny('malformed token claims');
   }
 
@@ -174,9 +174,13 @@ export function checkTime(identity: Identity, now: f64, skew: f64): string {
 export const MAX_IDENTITY_CHARS: i32 = 1024;
 export const MAX_SCOPE_CHARS: i32 = 4096;
 
-/** Printable ASCII (0x20-0x7e) only, at most `max` characters. */
-function headerSafe(s: string, max: i32): bool {
+/**
+ * Printable ASCII (0x20-0x7e) only, at most `max` characters, and no space at either end: HTTP
+ * drops a header value's surrounding spaces, so " admin" would reach the upstream as "admin".
+ */
+function headerSafe(s: string, max: i32, trimmed: bool = true): bool {
   if (s.length > max) return false;
+  if (trimmed && s.length > 0 && (s.charCodeAt(0) == 0x20 || s.charCodeAt(s.length - 1) == 0x20)) return false;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x20 || c > 0x7e) return false;

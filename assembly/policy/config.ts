@@ -195,8 +195,9 @@ class OptionReader {
     }
     // Label providers may turn a list into an object keyed "0", "1", ...
     if (v.kind == JsonKind.Object && isIndexObject(v)) {
-      for (let i = 0; i < v.values.length; i++) {
-        const item = v.values[i];
+      const ordered = indexOrder(v);
+      for (let i = 0; i < ordered.length; i++) {
+        const item = ordered[i];
         if (item.kind != JsonKind.String) {
           this.fail(name, 'must be a list of strings');
           return fallback;
@@ -223,9 +224,34 @@ function isDecimalInteger(s: string): bool {
   return true;
 }
 
+/**
+ * The values of an index-keyed object in numeric key order. Go's json.Marshal sorts map keys as
+ * text ("10" before "2"), so document order is not list order.
+ */
+function indexOrder(v: JsonValue): JsonValue[] {
+  const n = v.keys.length;
+  const idx = new Array<i32>(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  // Insertion sort by numeric key (lists from labels are short); keys are digit strings of
+  // at most 12 characters here or they would not be index objects, so F64 parsing is exact.
+  for (let i = 1; i < n; i++) {
+    const cur = idx[i];
+    const curKey = F64.parseFloat(v.keys[cur]);
+    let j = i - 1;
+    while (j >= 0 && F64.parseFloat(v.keys[idx[j]]) > curKey) {
+      idx[j + 1] = idx[j];
+      j--;
+    }
+    idx[j + 1] = cur;
+  }
+  const out = new Array<JsonValue>(n);
+  for (let i = 0; i < n; i++) out[i] = v.values[idx[i]];
+  return out;
+}
+
 function isIndexObject(v: JsonValue): bool {
   for (let i = 0; i < v.keys.length; i++) {
-    if (!isDecimalInteger(v.keys[i]) || v.keys[i].charCodeAt(0) == 45) return false;
+    if (v.keys[i].length > 12 || !isDecimalInteger(v.keys[i]) || v.keys[i].charCodeAt(0) == 45) return false;
   }
   return true;
 }
@@ -402,7 +428,7 @@ export function parseConfig(raw: Uint8Array): ConfigResult {
     } else {
       let items: JsonValue[] = [];
       if (issuersValue.kind == JsonKind.Array) items = issuersValue.items;
-      else if (issuersValue.kind == JsonKind.Object && isIndexObject(issuersValue)) items = issuersValue.values;
+      else if (issuersValue.kind == JsonKind.Object && isIndexObject(issuersValue)) items = indexOrder(issuersValue);
       else r.fail('issuers', 'must be a list of issuer objects');
       if (r.error.length == 0 && items.length == 0) r.fail('issuers', 'must name at least one issuer');
       for (let i = 0; i < items.length && r.error.length == 0; i++) {

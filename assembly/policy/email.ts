@@ -3,26 +3,41 @@
 // allowed address, so any non-ASCII address is refused outright (security checklist, "Email allowlist").
 import { asciiLower } from './ascii';
 
+/** RFC 5322 dot-atom characters allowed in a local part besides letters, digits and `.`. */
+const LOCAL_SPECIALS = "!#$%&'*+/=?^_`{|}~-";
+
+function isAlnum(c: i32): bool {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
 /**
  * The address, ASCII-lowercased, or "" when it is not an address we are willing to compare:
- * exactly one `@`, a non-empty local part and domain, printable ASCII only, no quotes, no
- * whitespace or control characters, no trailing dot.
+ * exactly one `@`; a dot-atom local part of 1..64 characters (letters, digits,
+ * !#$%&'*+/=?^_`{|}~- and single inner dots); a domain of non-empty labels of letters, digits and
+ * `-` separated by single dots. So quotes, comments, brackets, whitespace, control characters,
+ * non-ASCII, a second `@` and a trailing dot are all refused.
  */
 export function canonicalEmail(address: string): string {
   const n = address.length;
   if (n < 3 || n > 320) return '';
-  let at = -1;
-  for (let i = 0; i < n; i++) {
+  const at = address.indexOf('@');
+  if (at <= 0 || at > 64 || at == n - 1) return '';
+  for (let i = 0; i < at; i++) {
     const c = address.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f) return '';
-    if (c == 0x22 /* " */ || c == 0x27 /* ' */ || c == 0x5c /* \ */ || c == 0x2c /* , */ || c == 0x3c || c == 0x3e) return '';
-    if (c == 0x40) {
-      if (at >= 0) return '';
-      at = i;
+    if (c == 46) {
+      if (i == 0 || i == at - 1 || address.charCodeAt(i - 1) == 46) return '';
+    } else if (!isAlnum(c) && !LOCAL_SPECIALS.includes(String.fromCharCode(c))) {
+      return '';
     }
   }
-  if (at <= 0 || at == n - 1) return '';
-  if (address.charCodeAt(n - 1) == 0x2e /* . */ || address.charCodeAt(at + 1) == 0x2e) return '';
+  for (let i = at + 1; i < n; i++) {
+    const c = address.charCodeAt(i);
+    if (c == 46) {
+      if (i == at + 1 || i == n - 1 || address.charCodeAt(i - 1) == 46) return '';
+    } else if (!isAlnum(c) && c != 45) {
+      return '';
+    }
+  }
   return asciiLower(address);
 }
 

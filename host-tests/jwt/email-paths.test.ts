@@ -41,6 +41,17 @@ describe('email allowlist (security checklist)', () => {
     ['\u212Aate@corp.example', 0], // Kelvin sign K
     ['ａlice@example.com', 0], // full-width a
     ['alice@exam\u0440le.com', 0], // Cyrillic r
+    ["o'brien@corp.example", 1], // apostrophes are ordinary dot-atom characters
+    ['bob+mcp@corp.example', 1],
+    ['bob(comment)@corp.example', 0],
+    ['[bob]@corp.example', 0],
+    ['bob@corp..example', 0],
+    ['bob@.corp.example', 0],
+    ['.bob@corp.example', 0],
+    ['bob.@corp.example', 0],
+    ['bo..b@corp.example', 0],
+    ['bob@corp_example', 0],
+    [`${'a'.repeat(65)}@corp.example`, 0], // local part over 64 characters
   ])('%s -> %i', (address, expected) => {
     expect(h.emailCheck(list, address)).toBe(expected);
   });

@@ -667,19 +667,6 @@ function claimsOf(r: Req): Record<string, unknown> | undefined {
   }
 }
 
-/** Reasons the plugin gives only to tokens whose identity values it accepted. */
-const PAST_VALUE_CHECKS = new Set<string>([REASON.tokenValid, REASON.tokenExpired, REASON.tokenNotYetValid, REASON.issuedInFuture, REASON.missingScope, REASON.emailNotVerified, REASON.emailNotAllowed]);
-
-/**
- * Plugin bug: it forwards `sub`, `email` and `client_id` values with leading or trailing spaces,
- * which HTTP drops on the way upstream (`" admin"` arrives as `admin`). The sidecar refuses them.
- */
-function edgeSpaceDivergence(r: Req, plugin: Comparable, sidecar: Comparable): boolean {
-  const claims = claimsOf(r);
-  const edgy = ['sub', 'email', 'client_id'].some((c) => typeof claims?.[c] === 'string' && /^ | $/.test(claims[c] as string));
-  return edgy && sidecar.status === 401 && sidecar.reason === REASON.malformedClaims && PAST_VALUE_CHECKS.has(plugin.reason);
-}
-
 // ---- HTTP ----------------------------------------------------------------------------------------
 
 interface RawResponse {
@@ -746,8 +733,6 @@ afterAll(async () => {
 });
 
 const reasonsSeen = new Set<string>();
-/** Requests where the sidecar refuses an edge-space identity value the plugin accepts. */
-const divergent = new Set<string>();
 
 describe.each(POLICIES.map((p, i) => [p.name, p, i] as const))('policy: %s', (_name, p, index) => {
   let policy: PolicyConfig;
@@ -770,10 +755,6 @@ describe.each(POLICIES.map((p, i) => [p.name, p, i] as const))('policy: %s', (_n
       const { comparable } = sidecarSide(policy, keysFor, r);
       reasonsSeen.add(plugin.reason);
       if (JSON.stringify(comparable) === JSON.stringify(plugin)) continue;
-      if (edgeSpaceDivergence(r, plugin, comparable)) {
-        divergent.add(r.label);
-        continue;
-      }
       mismatches.push({ request: r.label, plugin, sidecar: comparable });
     }
     expect(mismatches.slice(0, 5)).toEqual([]);
@@ -790,10 +771,7 @@ describe.each(POLICIES.map((p, i) => [p.name, p, i] as const))('policy: %s', (_n
       expect(subset.length).toBeGreaterThan(150);
       for (const r of subset) {
         const plugin = pluginSide(r);
-        const { comparable } = sidecarSide(policy, keysFor, r);
-        // Where the sidecar deliberately differs, the wire must carry the sidecar's own decision.
-        const expected = edgeSpaceDivergence(r, plugin, comparable) ? comparable : plugin;
-        expectHttpMatches(await rawForwardAuth(port, r), expected, policy.stripAuthorization, r);
+        expectHttpMatches(await rawForwardAuth(port, r), plugin, policy.stripAuthorization, r);
       }
     } finally {
       server.closeAllConnections();
@@ -811,27 +789,24 @@ describe('coverage of the corpus', () => {
   });
 });
 
-describe('known divergences from the plugin (plugin bugs, reported)', () => {
-  it('identity values with leading or trailing spaces: the plugin forwards them, the sidecar refuses them', () => {
-    // The corpus holds `sub: " spaced "` and `email: "alice@example.com "`; both were seen.
-    expect([...divergent].some((l) => l.startsWith('token: header value sub=" spaced "'))).toBe(true);
-    expect([...divergent].some((l) => l.startsWith('token: email "alice@example.com "'))).toBe(true);
+describe('cases once found to differ (review findings, now the same on both sides)', () => {
+  it('identity values with leading or trailing spaces are refused by both (HTTP would drop the spaces upstream)', () => {
     const p = POLICIES[0]!;
     expect(harness.configure(JSON.stringify(p.options))).toBe('');
     const policy = loadPolicyTree(parsePolicyText(JSON.stringify(p.options)));
     for (const [claim, value] of [['sub', ' admin'], ['email', 'admin@example.com '], ['client_id', ' trusted-client']] as const) {
       const t = signWith(keys.rsa, { ...p.claims, [claim]: value }, headerFor(keys.rsa, 'at+jwt'));
       const r: Req = { label: claim, method: 'POST', uri: '/mcp', authorization: [`Bearer ${t}`], accept: '', preflight: false, crossOrigin: false };
-      expect(pluginSide(r).outcome, `plugin, ${claim}=${JSON.stringify(value)}`).toBe('allow');
-      const sidecar = sidecarSide(policy, keysForPolicy(policy), r).comparable;
-      expect({ status: sidecar.status, reason: sidecar.reason }).toEqual({ status: 401, reason: REASON.malformedClaims });
+      const plugin = pluginSide(r);
+      expect({ status: plugin.status, reason: plugin.reason }, `plugin, ${claim}=${JSON.stringify(value)}`).toEqual({ status: 401, reason: REASON.malformedClaims });
+      expect(sidecarSide(policy, keysForPolicy(policy), r).comparable).toEqual(plugin);
     }
   });
 
-  it('lists given as objects keyed "0", "1", ...: the plugin takes document order, the sidecar numeric order', () => {
+  it('lists given as objects keyed "0", "1", ... are taken in numeric key order by both', () => {
     const text = `{"resource":"${RESOURCE}","issuers":[{"issuer":"${ISS}","jwks":${JSON.stringify(mainJwks)}}],"requiredScopes":{"1":"b","0":"a","10":"k","2":"c"}}`;
     expect(harness.configure(text)).toBe('');
-    expect((JSON.parse(harness.configSummary()) as { requiredScopes: string[] }).requiredScopes).toEqual(['b', 'a', 'k', 'c']);
+    expect((JSON.parse(harness.configSummary()) as { requiredScopes: string[] }).requiredScopes).toEqual(['a', 'b', 'c', 'k']);
     expect(loadPolicyTree(parsePolicyText(text)).requiredScopes).toEqual(['a', 'b', 'c', 'k']);
   });
 });

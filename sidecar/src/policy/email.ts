@@ -9,28 +9,24 @@ function asciiLower(value: string): string {
   return value.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
+const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const DOMAIN = /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*$/;
+
 /**
  * The address, ASCII-lowercased, or undefined when it is not an address we are willing to
- * compare: a string of 3..320 printable ASCII characters without quotes, backslash, comma or
- * angle brackets, exactly one `@` with a non-empty local part and domain, no trailing dot and no
- * dot right after the `@`.
+ * compare (the plugin's rule, assembly/policy/email.ts): exactly one `@`; a dot-atom local part of
+ * 1..64 characters; a domain of non-empty labels of letters, digits and `-` separated by single
+ * dots; 3..320 characters in all. Quotes, comments, brackets, whitespace, control characters,
+ * non-ASCII, a second `@` and a trailing dot are all refused.
  */
 export function normalizeEmail(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const n = value.length;
-  if (n < 3 || n > 320) return undefined;
-  let at = -1;
-  for (let i = 0; i < n; i++) {
-    const c = value.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f) return undefined;
-    if (c === 0x22 || c === 0x27 || c === 0x5c || c === 0x2c || c === 0x3c || c === 0x3e) return undefined;
-    if (c === 0x40) {
-      if (at >= 0) return undefined;
-      at = i;
-    }
-  }
-  if (at <= 0 || at === n - 1) return undefined;
-  if (value.charCodeAt(n - 1) === 0x2e || value.charCodeAt(at + 1) === 0x2e) return undefined;
+  if (value.length < 3 || value.length > 320) return undefined;
+  const at = value.indexOf('@');
+  if (at <= 0 || at > 64) return undefined;
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (!LOCAL_PART.test(local) || !DOMAIN.test(domain)) return undefined;
   return asciiLower(value);
 }
 
