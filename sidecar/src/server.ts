@@ -15,7 +15,7 @@ import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import type { DestinationStream } from 'pino';
 import { ConfigError, type SidecarConfig } from './config.js';
-import { createForwardAuthHandler } from './forward-auth/handler.js';
+import { FORWARD_AUTH_MAX_HEADER_BYTES, createForwardAuthHandler, createMetadataHandler } from './forward-auth/handler.js';
 import { BodyTooLarge } from './http/body.js';
 import { clientAddress } from './http/client-address.js';
 import { RateLimiter } from './http/rate-limit.js';
@@ -107,9 +107,12 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
 
     const handler = createRequestHandler({
       config, provider, storage, metrics, log, mountPath, interactions, forwardAuth,
+      metadata: createMetadataHandler(policy), metadataPath: policy.resourceMetadataPath,
       registrationLimiter: new RateLimiter(config.registrationRateLimit.count, config.registrationRateLimit.windowSeconds),
     });
-    const server = http.createServer((req, res) => {
+    // forwardAuth must see oversized heads itself (to answer 414 / "token too large" exactly as the
+    // plugin does) instead of Node's 431 at its default 16 KiB limit.
+    const server = http.createServer({ maxHeaderSize: FORWARD_AUTH_MAX_HEADER_BYTES }, (req, res) => {
       handler(req, res).catch((err: unknown) => {
         log.error({ event: 'request.failed', err: { name: (err as Error)?.name, message: (err as Error)?.message } }, 'request failed');
         if (!res.headersSent) sendOAuthError(res, 500, 'server_error', 'internal error');
@@ -218,6 +221,9 @@ interface HandlerDeps {
   mountPath: string;
   interactions: ReturnType<typeof createInteractionRoutes>;
   forwardAuth: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Protected Resource Metadata for forwardAuth setups (the plugin serves it itself). */
+  metadata: (req: IncomingMessage, res: ServerResponse) => void;
+  metadataPath: string;
   registrationLimiter: RateLimiter;
 }
 
@@ -257,6 +263,7 @@ function createRequestHandler(deps: HandlerDeps) {
     if (path === '/health') return health(deps, res);
     if (path === '/metrics') return metricsEndpoint(deps, res);
     if (path === '/auth' || path === config.protectedPath) return deps.forwardAuth(req, res);
+    if (path === '/.well-known/oauth-protected-resource' || path === deps.metadataPath) return deps.metadata(req, res);
 
     // From here on oidc-provider (directly or through the interaction routes) sees the request.
     req.headers['x-forwarded-host'] = issuerUrl.host;

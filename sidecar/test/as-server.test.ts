@@ -48,6 +48,30 @@ describe('forwardAuth mount', () => {
   }
 });
 
+describe('forwardAuth setups: metadata and oversized requests', () => {
+  it('serves the Protected Resource Metadata at both paths (the plugin does this itself in plugin mode)', async () => {
+    for (const p of ['/.well-known/oauth-protected-resource', `/.well-known/oauth-protected-resource${new URL(TEST_RESOURCE).pathname}`]) {
+      const res = await fetch(`${t.sidecar.url}${p}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      const doc = (await res.json()) as { resource: string; authorization_servers: string[] };
+      expect(doc.resource).toBe(TEST_RESOURCE);
+      expect(doc.authorization_servers).toEqual([t.issuer]);
+    }
+  });
+
+  it('answers an oversized forwarded URI with the plugin\'s 414, not Node\'s 431', async () => {
+    const res = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${t.sidecar.url}/auth`, {
+        headers: { 'X-Forwarded-Method': 'GET', 'X-Forwarded-Uri': `/mcp?x=${'a'.repeat(70 * 1024)}` },
+      }, (r) => { r.resume(); resolve(r.statusCode ?? 0); });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(res).toBe(414);
+  });
+});
+
 describe('JWKS file feed', () => {
   it('writes the public key that signs access tokens', async () => {
     const token = await accessToken();

@@ -347,3 +347,21 @@ describe('traefikDynamicSnippet', () => {
     expect(reloaded).toEqual(expected);
   });
 });
+
+describe('traefikDynamicSnippet output in the real plugin', () => {
+  it('a policy without scopes or allowlist yields options the plugin accepts (no empty lists)', async () => {
+    const { HttpWasmHost } = await import('../../host-tests/host/index.js');
+    const { parse } = await import('yaml');
+    const policy = loadPolicy({ resource: 'https://mcp.example.com/mcp', issuers: [{ issuer: 'https://auth.example.com', jwksFile: '/keys/jwks.json' }] });
+    const yaml = traefikDynamicSnippet(policy, { keys: [rsa, ec] });
+    const options = parse(yaml).http.middlewares.mcpauth.plugin.mcpauth as Record<string, unknown>;
+    expect(options).not.toHaveProperty('requiredScopes');
+    expect(options).not.toHaveProperty('allowedEmails');
+    const wasm = path.join(path.dirname(new URL(import.meta.url).pathname), '../../build/plugin.wasm');
+    const host = await HttpWasmHost.create(wasm, { config: options });
+    const res = await host.handle({ uri: '/mcp' });
+    expect(res.trapped).toBe(false);
+    expect(res.status).toBe(401);
+    expect((await host.handle({ uri: '/.well-known/oauth-protected-resource/mcp' })).status).toBe(200);
+  });
+});

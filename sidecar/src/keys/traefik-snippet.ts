@@ -60,8 +60,9 @@ export function pluginOptions(policy: PolicyConfig, jwks: { keys: JWK[] }): Reco
     ...(policy.resourceName !== undefined ? { resourceName: policy.resourceName } : {}),
     protectedPaths: policy.protectedPaths,
     publicPaths: policy.publicPaths,
-    requiredScopes: policy.requiredScopes,
-    allowedEmails: policy.allowedEmails,
+    // The plugin refuses an explicitly empty list (it would silently drop a check): leave them out.
+    ...(policy.requiredScopes.length > 0 ? { requiredScopes: policy.requiredScopes } : {}),
+    ...(policy.allowedEmails.length > 0 ? { allowedEmails: policy.allowedEmails } : {}),
     requireEmailVerified: policy.requireEmailVerified,
     // every field written out: "" switches a header off (user would otherwise default on)
     forwardHeaders: {
