@@ -12,7 +12,7 @@ const MAX_PLUGIN_BYTES = 256 * 1024;
 async function compile(args) {
   const { error, stderr } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
   if (error) {
-    throw new Error(`asc ${args.join(' ')} failed: ${error.message}\n${stderr.toString()}`);
+    throw new Error(`asc ${args.join(' ')} failed: ${error.message}`);
   }
 }
 
@@ -50,9 +50,12 @@ async function buildHarnesses(only) {
 
 process.chdir(root);
 const args = process.argv.slice(2);
-// `node scripts/build-plugin.mjs` builds everything; `--harness name...` only those harnesses.
+// `node scripts/build-plugin.mjs` builds everything; `--plugin` only the plugin; `--harness name...`
+// only those harnesses.
 if (args[0] === '--harness') {
   await buildHarnesses(args.slice(1));
+} else if (args[0] === '--plugin') {
+  await buildPlugin();
 } else {
   await buildPlugin();
   await buildHarnesses([]);

@@ -9,7 +9,7 @@ import { pageText } from './lib/browser.js';
 import { startCimdServer, type CimdServer } from './lib/cimd-server.js';
 import { connectMcp, whoami, type McpSession } from './lib/mcp-session.js';
 import { HeadlessOAuthProvider } from './lib/oauth-provider.js';
-import { recordingFetch, type RecordingFetch } from './lib/recording-fetch.js';
+import { recordingFetch } from './lib/recording-fetch.js';
 import { startAcceptanceStack, type AcceptanceStack } from './lib/stack.js';
 
 // Loopback redirect URIs (RFC 8252 §7.3): nothing listens, the headless browser stops there.
@@ -65,6 +65,7 @@ describe.each([
     const session = await connectMcp(kind, url(), provider, { fetch: recorder.fetch });
     sessions.push(session);
     const resource = url();
+    expect(session.authorizationsDuringConnect).toBe(1);
 
     // Discovery: 401 with resource_metadata -> PRM -> AS metadata -> registration; then, after
     // the front channel, the code exchange and the same request again with the token.

@@ -94,7 +94,8 @@ describe('revoked refresh token', () => {
     const { provider, recorder, session } = clients.revoked;
     const before = provider.tokens()!;
     const client = provider.clientInformation()!;
-    const revocationEndpoint = provider.discoveries.at(-1)!.authorizationServerMetadata!.revocation_endpoint!;
+    const metadata = provider.discoveries.at(-1)!.authorizationServerMetadata as { revocation_endpoint?: string; token_endpoint: string };
+    const revocationEndpoint = metadata.revocation_endpoint!;
     // The user revokes the client's access (RFC 7009; a public client authenticates with its id).
     const revoked = await fetch(revocationEndpoint, {
       method: 'POST',
@@ -126,7 +127,7 @@ describe('revoked refresh token', () => {
     expect(after.access_token).not.toBe(before.access_token);
     expect(after.refresh_token).not.toBe(before.refresh_token);
     // The revoked refresh token stays dead.
-    const reuse = await fetch(provider.discoveries.at(-1)!.authorizationServerMetadata!.token_endpoint, {
+    const reuse = await fetch(metadata.token_endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: before.refresh_token!, client_id: client.client_id }),

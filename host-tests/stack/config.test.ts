@@ -114,6 +114,9 @@ describe('Traefik configuration', () => {
     expect(middlewares['forward-auth'].forwardAuth).toEqual({ address: 'http://127.0.0.1:11000/auth', authResponseHeaders: ['X-Forwarded-User', 'Authorization'] });
     expect(routers.mcp.middlewares).toEqual(['cors', 'forward-auth']);
     expect(routers.sse.middlewares).toEqual(['cors', 'forward-auth']);
+    // The sidecar answers the metadata documents itself: no auth in front of them.
+    expect(routers.prm).toMatchObject({ service: 'sidecar', middlewares: ['cors'] });
+    expect(routers.prm.rule).toBe('Path(`/.well-known/oauth-protected-resource`) || Path(`/.well-known/oauth-protected-resource/mcp`)');
     expect(() => dynamicConfig({ ...base, mode: 'forwardAuth', stepUpPaths: [{ path: '/mcp/a', scopes: ['x'] }] })).toThrow(/need mode "plugin"/);
   });
 

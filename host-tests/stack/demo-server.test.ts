@@ -174,7 +174,7 @@ describe('plain HTTP', () => {
     }
   });
 
-  it('redactHeaders matches names case-insensitively only after lower-casing (the tools lower-case first)', () => {
+  it('redactHeaders replaces exactly the sensitive (lower-cased) names', () => {
     expect(redactHeaders({ authorization: 'x', 'x-other': 'y' })).toEqual({ authorization: REDACTED, 'x-other': 'y' });
   });
 });

@@ -1,7 +1,7 @@
 // Shared by the stack tests: fresh bundles once per file, a login through Traefik with the
 // sidecar's headless client driver, and an SDK client holding a bearer token.
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -19,8 +19,16 @@ export function buildBundles(): Promise<void> {
   return built;
 }
 
-export function tempDir(name: string): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), `mcpauth-stack-${name}-`));
+const tempDirs: string[] = [];
+export async function tempDir(name: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `mcpauth-stack-${name}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Removes every directory tempDir made (call after the stacks using them have stopped). */
+export async function removeTempDirs(): Promise<void> {
+  await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 }
 
 export const CLIENT_METADATA = {

@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PortInUseError } from '../../scripts/stack/ports.mjs';
 import { startStack } from '../../scripts/stack/stack.mjs';
 import type { RunningStack } from '../../scripts/stack/stack.d.mts';
-import { buildBundles, connect, login, processGone, structured, tempDir } from './lib.js';
+import { buildBundles, connect, login, processGone, removeTempDirs, structured, tempDir } from './lib.js';
+
+afterAll(removeTempDirs);
 
 const TRAEFIK_404 = '404 page not found\n';
 

@@ -10,7 +10,7 @@ import { startDevIdp } from '../../scripts/stack/dev-idp.mjs';
 import { freePort } from '../../scripts/stack/ports.mjs';
 import { repoRoot } from '../../scripts/stack/stack.mjs';
 import type { DevIdp } from '../../scripts/stack/stack.d.mts';
-import { buildBundles, commandLine, connect, descendants, login, processGone, structured, tempDir } from './lib.js';
+import { buildBundles, commandLine, connect, descendants, login, processGone, removeTempDirs, structured, tempDir } from './lib.js';
 
 const START = path.join(repoRoot, 'scripts/start.mjs');
 const READY_TIMEOUT_MS = 90_000;
@@ -78,6 +78,8 @@ async function listening(port: number): Promise<boolean> {
 beforeAll(async () => {
   await buildBundles();
 });
+
+afterAll(removeTempDirs);
 
 afterEach(async () => {
   for (const started of running.splice(0)) {

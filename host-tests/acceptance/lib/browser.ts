@@ -42,14 +42,6 @@ export class CookieJar {
     const matching = [...this.#cookies.values()].filter((cookie) => pathMatches(url.pathname, cookie.path));
     return matching.length ? matching.map((cookie) => `${cookie.name}=${cookie.value}`).join('; ') : undefined;
   }
-
-  names(): string[] {
-    return [...this.#cookies.values()].map((cookie) => cookie.name);
-  }
-
-  clear(): void {
-    this.#cookies.clear();
-  }
 }
 
 function pathMatches(requestPath: string, cookiePath: string): boolean {
@@ -94,12 +86,9 @@ const MAX_HOPS = 30;
 
 export class HeadlessBrowser {
   readonly jar = new CookieJar();
-  /** Every URL this browser ever requested, across walks. */
-  readonly history: URL[] = [];
 
   async get(url: URL): Promise<Response> {
     const cookie = this.jar.header(url);
-    this.history.push(url);
     const response = await fetch(url, {
       redirect: 'manual',
       headers: { accept: 'text/html,application/xhtml+xml', ...(cookie ? { cookie } : {}) },
@@ -110,7 +99,6 @@ export class HeadlessBrowser {
 
   async postForm(url: URL, form: Record<string, string>): Promise<Response> {
     const cookie = this.jar.header(url);
-    this.history.push(url);
     const response = await fetch(url, {
       method: 'POST',
       redirect: 'manual',

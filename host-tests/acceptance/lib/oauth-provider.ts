@@ -165,10 +165,6 @@ export class HeadlessOAuthProvider implements OAuthClientProvider {
         : 'the SDK never started an authorization',
     );
   }
-
-  hasPendingCode(): boolean {
-    return this.#pendingCode !== undefined;
-  }
 }
 
 /** The redirect URI is reached when scheme, host, port and path match (the query carries the answer). */

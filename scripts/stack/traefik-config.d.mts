@@ -1,0 +1,24 @@
+export declare const PLUGIN_NAME: string;
+export declare const MODULE_NAME: string;
+export declare const GUEST_JWKS_DIR: string;
+export declare const JWKS_FILE_NAME: string;
+export declare const PRM_PATH: string;
+export declare const AS_EXACT_PATHS: string[];
+export declare const AS_PREFIXES: string[];
+export declare const MCP_PATH: string;
+export declare const SSE_PATH: string;
+export declare const MESSAGES_PATH: string;
+export declare function staticConfig(o: { webPort: number; adminPort: number; dynamicConfigFile: string; jwksDir: string; logLevel: 0 | 1 | 2 }): Record<string, any>;
+export declare function resourcesFor(origin: string): { mcp: string; sse: string };
+export declare function checkStepUpPaths(stepUpPaths: { path: string; scopes: string[] }[]): void;
+export declare function dynamicConfig(o: {
+  mode: 'plugin' | 'forwardAuth';
+  origin: string;
+  demoUrl: string;
+  sidecarUrl: string;
+  requiredScopes: string[];
+  allowedEmails: string[];
+  stepUpPaths: { path: string; scopes: string[] }[];
+  pluginOptions: Record<string, unknown>;
+  logLevel: 0 | 1 | 2;
+}): { http: { routers: Record<string, any>; middlewares: Record<string, any>; services: Record<string, any> } };
