@@ -8,7 +8,7 @@
 // the caller's staticConfig is merged over it. Config files are written as YAML; an object is
 // written as JSON, which YAML reads unchanged.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rename, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -57,11 +57,16 @@ export interface RunningTraefik {
   adminUrl: string;
   dynamicConfigPath: string;
   logPath: string;
-  /** Rewrites the dynamic configuration; the file provider picks it up (watch is on). */
-  writeDynamicConfig(config: string | Record<string, unknown>): Promise<void>;
+  /**
+   * Rewrites the dynamic configuration and resolves once Traefik logs that it received it (the
+   * file provider watches the file). Handlers are swapped right after that line, and every wasm
+   * middleware gets fresh guest instances even if its own options did not change: poll for the
+   * effect you expect rather than assuming it is already live.
+   */
+  writeDynamicConfig(config: string | Record<string, unknown>, timeoutMs?: number): Promise<void>;
   /** GET on the API (e.g. `/api/http/routers/web@file`); resolves to parsed JSON, or null on 404. */
   api<T = unknown>(apiPath: string): Promise<T | null>;
-  /** Resolves once every named router (without `@file`) is enabled; rejects with its errors otherwise. */
+  /** Resolves once every named router (without `@file`) is enabled; rejects with their errors on timeout. */
   waitForRouters(names: string[], timeoutMs?: number): Promise<void>;
   /** Traefik's log file followed by whatever it printed on stdout/stderr. */
   logs(): string;
@@ -156,6 +161,8 @@ function generatedStaticConfig(
   return config;
 }
 
+class RouterNotEnabled extends Error {}
+
 interface ApiRouter {
   name: string;
   status?: string;
@@ -213,7 +220,7 @@ export async function startTraefik(options: StartTraefikOptions): Promise<Runnin
   };
 
   const stop = async (): Promise<void> => {
-    if (exited || child.exitCode !== null || child.signalCode !== null) return;
+    if (spawnError || exited || child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     const killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
     await exitPromise;
@@ -227,31 +234,48 @@ export async function startTraefik(options: StartTraefikOptions): Promise<Runnin
     return (await response.json()) as T;
   };
 
-  const fail = (message: string): Error => new Error(`${message}\n--- Traefik logs ---\n${logs().slice(-8000)}`);
+  // Error-level lines first (a plugin that fails to load says so early, long before the tail),
+  // then the end of the log for context.
+  const fail = (message: string): Error => {
+    const text = logs();
+    const errors = findLogLines(text, /\s(ERR|FTL|PNC)\s/).join('\n');
+    return new Error(`${message}\n--- Traefik errors ---\n${errors}\n--- Traefik log tail ---\n${text.slice(-8000)}`);
+  };
 
   const waitUntil = async (what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (spawnError) throw fail(`Traefik ${binary} did not start: ${(spawnError as Error).message}`);
       if (exited) throw fail(`Traefik exited (${JSON.stringify(exited)}) while waiting for ${what}`);
-      if (await check().catch(() => false)) return;
+      // Connection errors mean "not yet"; RouterNotEnabled means "never", so it ends the wait.
+      const done = await check().catch((error: unknown) => {
+        if (error instanceof RouterNotEnabled) throw error;
+        return false;
+      });
+      if (done) return;
       if (Date.now() > deadline) throw fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   };
 
-  const waitForRouters = async (names: string[], timeoutMs = options.readyTimeoutMs ?? 30_000): Promise<void> => {
+  // At startup a disabled router is final (there is no older configuration it could be left
+  // over from), so the wait ends at once. After a rewrite the API may still show the previous
+  // configuration's disabled router for a moment, so the public waitForRouters keeps polling.
+  const waitForRoutersUntil = async (names: string[], timeoutMs: number, disabledIsFinal: boolean): Promise<void> => {
     let lastErrors: string[] = [];
     try {
       await waitUntil(`routers ${names.join(', ')}`, timeoutMs, async () => {
         const routers = (await api<ApiRouter[]>('/api/http/routers')) ?? [];
         const byName = new Map(routers.map((router) => [router.name, router]));
         lastErrors = [];
+        let disabled = false;
         for (const name of names) {
           const router = byName.get(`${name}@file`);
           if (!router) return false;
           if (router.status !== 'enabled') lastErrors.push(`${name}: ${router.status} ${JSON.stringify(router.error ?? [])}`);
+          if (router.status === 'disabled') disabled = true;
         }
+        if (disabled && disabledIsFinal) throw new RouterNotEnabled();
         return lastErrors.length === 0;
       });
     } catch (error) {
@@ -260,13 +284,20 @@ export async function startTraefik(options: StartTraefikOptions): Promise<Runnin
     }
   };
 
-  const writeDynamicConfig = (config: string | Record<string, unknown>): Promise<void> =>
-    writeAtomically(dynamicConfigPath, toYaml(config));
+  const waitForRouters = (names: string[], timeoutMs = options.readyTimeoutMs ?? 30_000): Promise<void> =>
+    waitForRoutersUntil(names, timeoutMs, false);
+
+  const receivedConfigs = (): number => findLogLines(logs(), /Configuration received .*providerName=file/).length;
+  const writeDynamicConfig = async (config: string | Record<string, unknown>, timeoutMs = 30_000): Promise<void> => {
+    const before = receivedConfigs();
+    await writeAtomically(dynamicConfigPath, toYaml(config));
+    await waitUntil('the new dynamic configuration', timeoutMs, async () => receivedConfigs() > before);
+  };
 
   try {
     const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
     await waitUntil('ping', readyTimeoutMs, async () => (await fetch(`${adminUrl}/ping`)).ok);
-    await waitForRouters(options.waitForRouters ?? routerNames(options.dynamicConfig), readyTimeoutMs);
+    await waitForRoutersUntil(options.waitForRouters ?? routerNames(options.dynamicConfig), readyTimeoutMs, true);
   } catch (error) {
     await stop();
     throw error;
@@ -275,7 +306,7 @@ export async function startTraefik(options: StartTraefikOptions): Promise<Runnin
   return { url, port, adminUrl, dynamicConfigPath, logPath, writeDynamicConfig, api, waitForRouters, logs, stop };
 }
 
-/** The first line of Traefik's log (a JSON-free text log) that mentions any of the patterns. */
+/** The lines of a Traefik log that match the pattern. */
 export function findLogLines(logText: string, pattern: RegExp): string[] {
   return logText.split('\n').filter((line) => pattern.test(line));
 }
@@ -357,9 +388,4 @@ export async function startEchoServer(): Promise<EchoServer> {
         server.close(() => resolve());
       }),
   };
-}
-
-/** Reads a text file relative to a base directory (small convenience for manifests in tests). */
-export async function readText(base: string, relative: string): Promise<string> {
-  return readFile(path.join(base, relative), 'utf8');
 }
