@@ -129,11 +129,13 @@ function respond(d: Decision): void {
 
 function logDecision(s: PluginState, facts: RequestFacts, d: Decision): void {
   const allowed = d.outcome != Outcome.Answer;
-  const level = allowed ? LogLevel.Debug : LogLevel.Info;
+  // Answers below 400 (the metadata document, its preflight, the login redirect) are not denials.
+  const verb = allowed ? 'allow' : d.status < 400 ? 'answer' : 'deny';
+  const level = d.status >= 400 ? LogLevel.Info : LogLevel.Debug;
   if (!levelEnabled(s.config, level)) return;
   // Every field that can come from the client or the token is JSON-quoted, so a value holding a
   // quote cannot forge another field in the log line.
-  let line = 'mcpauth: ' + (allowed ? 'allow' : 'deny') + ' ' + jsonQuote(facts.method) + ' ' + jsonQuote(pathForLog(facts.uri)) +
+  let line = 'mcpauth: ' + verb + ' ' + jsonQuote(facts.method) + ' ' + jsonQuote(pathForLog(facts.uri)) +
     ' status=' + (allowed ? '-' : d.status.toString()) + ' reason=' + jsonQuote(d.reason);
   const id = d.identity;
   if (id != null) {

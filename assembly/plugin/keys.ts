@@ -26,6 +26,11 @@ class IssuerKeys {
   lastGood: Uint8Array = new Uint8Array(0);
   /** Last problem logged, so one broken file is reported once per change, not per request. */
   lastProblem: string = '';
+  /** When this instance last read the file and found it good (Unix seconds). */
+  lastConfirmed: i64 = i64.MIN_VALUE;
+  /** True while reads fail; `keepThroughFailure` is decided when such a streak starts. */
+  inFailure: bool = false;
+  keepThroughFailure: bool = false;
 }
 
 export class FileKeySource extends KeySource {
@@ -95,10 +100,34 @@ export class FileKeySource extends KeySource {
     k.merged = merged;
   }
 
-  private problem(k: IssuerKeys, issuer: string, message: string): void {
-    if (message == k.lastProblem) return;
-    k.lastProblem = message;
-    logAt(this.config, LogLevel.Error, 'mcpauth: issuer "' + issuer + '" jwksFile ' + k.file + ': ' + message + (k.fromFile.length > 0 ? ' (keeping the last good keys)' : ''));
+  /**
+   * A failed read. Traefik pools guest instances and each has its own key sets, so an instance
+   * that sat idle may hold keys the file has revoked since. The last good keys are therefore kept
+   * through a failure only when this instance confirmed them within two refresh intervals before
+   * the failure began; an instance that was not current drops its file keys (fail closed) rather
+   * than resurrect a revoked key. Returns true when the keys changed.
+   */
+  private failedRead(k: IssuerKeys, issuer: string, message: string, now: i64): bool {
+    let changed = false;
+    if (!k.inFailure) {
+      k.inFailure = true;
+      k.keepThroughFailure = k.lastConfirmed != i64.MIN_VALUE && now - k.lastConfirmed <= 2 * k.refreshSeconds && now >= k.lastConfirmed;
+      if (!k.keepThroughFailure && k.fromFile.length > 0) {
+        k.fromFile = [];
+        k.lastGood = new Uint8Array(0);
+        this.merge(k);
+        this.generation++;
+        changed = true;
+      }
+    }
+    if (message != k.lastProblem) {
+      k.lastProblem = message;
+      const consequence = k.keepThroughFailure
+        ? ' (keeping the last good keys)'
+        : changed ? ' (dropping this file\'s keys: they were not confirmed recently and may have been revoked)' : '';
+      logAt(this.config, LogLevel.Error, 'mcpauth: issuer "' + issuer + '" jwksFile ' + k.file + ': ' + message + consequence);
+    }
+    return changed;
   }
 
   /** Reads one issuer's file; returns true when its keys changed. */
@@ -107,24 +136,19 @@ export class FileKeySource extends KeySource {
     const issuer = this.config.issuers[index].issuer;
     k.lastRead = now;
     const read = readFileLimited(k.file, MAX_JWKS_FILE_BYTES);
-    if (!read.ok) {
-      this.problem(k, issuer, read.error);
+    if (!read.ok) return this.failedRead(k, issuer, read.error, now);
+    if (k.lastGood.length > 0 && bytesEqual(read.data, k.lastGood)) {
+      k.lastConfirmed = now;
+      k.inFailure = false;
       return false;
     }
-    if (bytesEqual(read.data, k.lastGood)) return false;
     const parsed = parseJson(read.data, 8, MAX_JWKS_FILE_BYTES);
-    if (parsed.value == null) {
-      this.problem(k, issuer, 'not valid JSON: ' + parsed.error);
-      return false;
-    }
+    if (parsed.value == null) return this.failedRead(k, issuer, 'not valid JSON: ' + parsed.error, now);
     const set = parseKeySet(parsed.value!);
     // A document that is a key set is authoritative, even with no usable key: emptying the file
     // is how an operator revokes a leaked key. Only unreadable or non-JWKS content keeps the last
     // good keys.
-    if (set.error.length > 0 && !set.isKeySet) {
-      this.problem(k, issuer, set.error);
-      return false;
-    }
+    if (set.error.length > 0 && !set.isKeySet) return this.failedRead(k, issuer, set.error, now);
     if (set.error.length > 0) {
       logAt(this.config, LogLevel.Warn, 'mcpauth: issuer "' + issuer + '" jwksFile ' + k.file + ': ' + set.error + ' (no key of this file is trusted now)');
     }
@@ -134,6 +158,8 @@ export class FileKeySource extends KeySource {
     k.lastGood = read.data;
     k.fromFile = set.keys;
     k.lastProblem = '';
+    k.lastConfirmed = now;
+    k.inFailure = false;
     this.merge(k);
     this.generation++;
     logAt(this.config, LogLevel.Info, 'mcpauth: issuer "' + issuer + '" loaded ' + set.keys.length.toString() + ' key(s) from ' + k.file);

@@ -9,24 +9,22 @@
 //   health check and the redirect target of the /.well-known middleware answer as configured;
 // - ports, service names, env names, volume paths and the images' build steps agree.
 import { execFile } from 'node:child_process';
-import { builtinModules } from 'node:module';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { builtinModules } from 'node:module';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadConfig, SETTINGS, type SidecarConfig } from '../../sidecar/src/config.js';
-import { startSidecar, type RunningSidecar } from '../../sidecar/src/server.js';
 import { startDemoServer, type RunningDemoServer } from '../../demo-mcp-server/src/server.js';
+import { loadConfig, SETTINGS, type SidecarConfig } from '../../sidecar/src/config.js';
+import type { RunningSidecar } from '../../sidecar/src/server.js';
 import { HttpWasmHost } from '../host/index.js';
 import { repoRoot } from '../lib/harness.js';
-import { makeKey, sign, type TestKey } from '../lib/tokens.js';
 import { interpolate, InterpolationError, mountHolding, parseVolume, type ComposeService } from './lib/compose.js';
+import { startComposeSidecar, type ComposeSidecar } from './lib/compose-sidecar.js';
 import { commentedCatalogVariant, FILES, loadDeployFiles, OPERATOR_ENV, PLUGIN_KEY, read, SERVICES, type DeployFiles, type Tree } from './lib/deploy-files.js';
 import { execForm, healthcheckCommand, instructions, parseCopy, parseEnv, type Dockerfile, type Stage } from './lib/dockerfile.js';
 import { dockerignoreMatcher } from './lib/dockerignore.js';
 import { labelForm, labelsToConfig } from './lib/labels.js';
+import { accessTokenClaims } from './lib/sidecar-token.js';
 import { applyRedirectRegex, guestPathOf, hostPathOf, parsePluginMount, ruleArguments, type PluginMount } from './lib/traefik-config.js';
 
 const PLUGIN_WASM = path.join(repoRoot, 'build/plugin.wasm');
@@ -37,12 +35,8 @@ let sidecarService: ComposeService;
 let traefikService: ComposeService;
 /** the sidecar's configuration as loadConfig reads the compose environment */
 let config: SidecarConfig;
-let workDir: string;
-/** temporary directories standing in for the compose file's named volumes */
-const volumeDirs = new Map<string, string>();
+let stack: ComposeSidecar;
 let sidecar: RunningSidecar;
-const sidecarLogs: string[] = [];
-let key: TestKey;
 
 const middlewares = (dynamic: Tree): Tree => dynamic.http.middlewares;
 const routers = (dynamic: Tree): Tree => dynamic.http.routers;
@@ -54,37 +48,10 @@ const resourceMetadataUrl = (resource: string): string => {
   const url = new URL(resource);
   return `${url.origin}${PRM_PATH}${url.pathname === '/' ? '' : url.pathname}`;
 };
+const hostPathFor = (service: ComposeService, containerPath: string): string => stack.hostPathFor(service, containerPath);
 
-/** The temporary directory for a path inside a named volume of `service`. */
-function hostPathFor(service: ComposeService, containerPath: string): string {
-  const held = mountHolding(service, containerPath);
-  if (!held) throw new Error(`${containerPath} is on no volume of the service (data would not survive a restart)`);
-  if (held.mount.kind !== 'volume') throw new Error(`${containerPath} is on a bind mount, expected a named volume`);
-  const dir = volumeDirs.get(held.mount.source);
-  if (!dir) throw new Error(`volume ${held.mount.source} is not declared in docker-compose.yml`);
-  return path.join(dir, held.relative);
-}
-
-/** Traefik's settings.mounts with the directories Traefik sees replaced by the volumes' stand-ins. */
-function pluginMountsOnDisk(staticConfig: Tree, overrides: Map<string, string> = new Map()): string[] {
-  return localPluginMounts(staticConfig).map((mount) => {
-    const held = mountHolding(traefikService, mount.host);
-    if (!held || held.mount.kind !== 'volume') throw new Error(`plugin mount ${mount.host} is not on a volume of the Traefik container`);
-    const dir = overrides.get(held.mount.source) ?? volumeDirs.get(held.mount.source);
-    return `${path.join(dir!, held.relative)}:${mount.guest}${mount.readOnly ? ':ro' : ''}`;
-  });
-}
-
-async function pluginHost(options: Tree, volumes: Map<string, string> = new Map()): Promise<HttpWasmHost> {
-  return HttpWasmHost.create(PLUGIN_WASM, { config: options, mounts: pluginMountsOnDisk(files.staticConfig, volumes) });
-}
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+async function pluginHost(options: Tree): Promise<HttpWasmHost> {
+  return HttpWasmHost.create(PLUGIN_WASM, { config: options, mounts: stack.pluginMounts(files.staticConfig) });
 }
 
 function runNode(args: string[], env: Record<string, string>): Promise<number> {
@@ -101,38 +68,12 @@ beforeAll(async () => {
   sidecarService = files.compose.services[SERVICES.sidecar]!;
   traefikService = files.compose.services[SERVICES.traefik]!;
   config = loadConfig(sidecarService.environment!);
-  key = await makeKey('ES256');
-
-  workDir = await mkdtemp(path.join(os.tmpdir(), 'mcpauth-deploy-'));
-  for (const name of Object.keys(files.compose.volumes ?? {})) {
-    const dir = path.join(workDir, 'volumes', name);
-    await mkdir(dir, { recursive: true });
-    volumeDirs.set(name, dir);
-  }
-  const logDestination = new Writable({
-    write(chunk, _encoding, done) {
-      sidecarLogs.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
-  // The compose configuration itself; only where it listens and the container paths change.
-  sidecar = await startSidecar(
-    {
-      ...config,
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: hostPathFor(sidecarService, config.dataDir),
-      jwksFile: hostPathFor(sidecarService, config.jwksFile!),
-    },
-    { logDestination: logDestination as never },
-  );
-  const jwksOnDisk = hostPathFor(sidecarService, config.jwksFile!);
-  await waitFor(`the sidecar writing ${jwksOnDisk}`, () => existsSync(jwksOnDisk));
+  stack = await startComposeSidecar(files, 'files');
+  sidecar = stack.sidecar;
 });
 
 afterAll(async () => {
-  await sidecar?.close();
-  if (workDir) await rm(workDir, { recursive: true, force: true });
+  await stack?.stop();
 });
 
 describe('the plugin module name and key', () => {
@@ -162,7 +103,7 @@ describe('the plugin module name and key', () => {
     const wasmPath = /^wasmPath:\s*(\S+)/m.exec(manifest)?.[1];
     expect(/^runtime:\s*wasm$/m.test(manifest)).toBe(true);
     expect(wasmPath).toBe('plugin.wasm');
-    expect(readFileSync(path.join(repoRoot, 'traefik-plugin', wasmPath!))).toEqual(readFileSync(PLUGIN_WASM));
+    expect(readFileSync(path.join(repoRoot, 'traefik-plugin', wasmPath!)).equals(readFileSync(PLUGIN_WASM)), 'traefik-plugin/plugin.wasm is the built plugin').toBe(true);
   });
 
   test('every plugin middleware uses the key the plugin is declared under', () => {
@@ -188,14 +129,15 @@ function labelConfig(): Tree {
 }
 
 describe('the plugin accepts the deployed options', () => {
-  const sources = (): Array<[string, Tree]> => [
-    ['deploy/traefik/dynamic.yml', pluginOptionsOf(files.dynamicPlugin)],
-    ['the Docker labels (strings)', pluginOptionsOf(labelConfig())],
-    ['the middleware-manager template', (files.templates.middlewares as Tree[]).find((t) => t.id === PLUGIN_KEY)!.config[PLUGIN_KEY]],
-  ];
+  const optionsFrom: Record<string, () => Tree> = {
+    'dynamic.yml': () => pluginOptionsOf(files.dynamicPlugin),
+    'the Docker labels (all strings)': () => pluginOptionsOf(labelConfig()),
+    'the middleware-manager template': () => (files.templates.middlewares as Tree[]).find((t) => t.id === PLUGIN_KEY)!.config[PLUGIN_KEY],
+  };
+  const sources = (): Array<[string, Tree]> => Object.entries(optionsFrom).map(([source, options]) => [source, options()]);
 
-  test.each([0, 1, 2])('options from source %i: no token is 401 with the challenge, the metadata is 200, the sidecar\'s keys load', async (index) => {
-    const [source, options] = sources()[index]!;
+  test.each(Object.keys(optionsFrom))('%s: no token is 401 with the challenge, the metadata is 200, the sidecar\'s keys load', async (source) => {
+    const options = optionsFrom[source]!();
     const host = await pluginHost(options);
     const resource = config.resources[0]!;
     const noToken = await host.handle({ method: 'POST', uri: '/mcp', host: mcpHost(), headers: [['content-type', 'application/json']], body: '{}' });
@@ -212,23 +154,10 @@ describe('the plugin accepts the deployed options', () => {
     expect(noToken.logs.map((l) => l.message)).toContain(`mcpauth: issuer "${config.issuer}" loaded 1 key(s) from ${guestFile}`);
   });
 
-  test.each([0, 1, 2])('options from source %i: a token as the sidecar issues it reaches the MCP server on /mcp, /sse and /messages', async (index) => {
-    const [source, options] = sources()[index]!;
-    // A key of the test's own in the same volume layout (the sidecar's private key stays in its database).
-    const jwksVolume = path.join(workDir, `test-keys-${index}`);
-    const held = mountHolding(sidecarService, config.jwksFile!)!;
-    await mkdir(path.join(jwksVolume, path.dirname(held.relative)), { recursive: true });
-    await writeFile(path.join(jwksVolume, held.relative), JSON.stringify({ keys: [key.publicJwk] }));
-    const host = await pluginHost(options, new Map([[held.mount.source, jwksVolume]]));
-
-    const now = Math.floor(Date.now() / 1000);
-    const allowedDomain = config.allowedEmails.find((entry) => entry.startsWith('@'))!;
-    const email = `alice${allowedDomain}`;
-    const claims = {
-      iss: config.issuer, aud: config.resources[0], sub: 'google-oauth2|123', client_id: 'client-1',
-      scope: config.requiredScopes.join(' '), email, email_verified: true, iat: now, exp: now + config.accessTokenTtl,
-    };
-    const token = await sign(key, claims);
+  test.each(Object.keys(optionsFrom))('%s: a token signed with the sidecar\'s key reaches the MCP server on /mcp, /sse and /messages', async (source) => {
+    const options = optionsFrom[source]!();
+    const host = await pluginHost(options);
+    const { email, token } = await stack.allowedUserToken();
     for (const uri of ['/mcp', '/sse', '/messages?sessionId=abc']) {
       const r = await host.handle({ method: uri === '/sse' ? 'GET' : 'POST', uri, host: mcpHost(), headers: [['authorization', `Bearer ${token}`]] });
       expect(r.status, `${source} ${uri}: ${r.text()} ${JSON.stringify(r.logs)}`).toBe(200);
@@ -238,11 +167,11 @@ describe('the plugin accepts the deployed options', () => {
     }
 
     // The allowlist is the sidecar's ALLOWED_EMAILS: another domain is refused in the proxy too.
-    const outsider = await sign(key, { ...claims, email: 'mallory@elsewhere.example' });
+    const outsider = await stack.signAccessToken(accessTokenClaims(config, 'mallory@elsewhere.example'));
     const refused = await host.handle({ method: 'POST', uri: '/mcp', host: mcpHost(), headers: [['authorization', `Bearer ${outsider}`]] });
     expect(refused.status, source).toBe(403);
     // The audience is the sidecar's RESOURCE: a token for another resource is refused.
-    const otherAudience = await sign(key, { ...claims, aud: 'https://other.example.com' });
+    const otherAudience = await stack.signAccessToken(accessTokenClaims(config, email, { aud: 'https://other.example.com' }));
     expect((await host.handle({ method: 'POST', uri: '/mcp', host: mcpHost(), headers: [['authorization', `Bearer ${otherAudience}`]] })).status).toBe(401);
   });
 
@@ -305,6 +234,35 @@ describe('the JWKS file path', () => {
       expect(runs).toContain(mount.target);
       expect(runs).toMatch(new RegExp(`chown ${user}:${user} [^\\n]*${mount.target.replace(/[/.]/g, '\\$&')}`));
     }
+  });
+});
+
+describe('docker-compose.yml', () => {
+  test('every file it mounts from the repository exists', () => {
+    for (const [name, service] of Object.entries(files.compose.services)) {
+      for (const mount of (service.volumes ?? []).map(parseVolume).filter((v) => v.kind === 'bind' && v.source.startsWith('./'))) {
+        expect(existsSync(path.join(repoRoot, mount.source)), `${name}: ${mount.source}`).toBe(true);
+        expect(mount.readOnly, `${name}: ${mount.source}`).toBe(true);
+      }
+    }
+  });
+
+  test('MCPAUTH_DYNAMIC_CONFIG switches Traefik to the forwardAuth file', () => {
+    const dynamicMount = (env: Record<string, string | undefined>) =>
+      loadDeployFiles(env).compose.services[SERVICES.traefik]!.volumes!.map(parseVolume).find((v) => v.target === files.staticConfig.providers.file.filename)!;
+    expect(dynamicMount(OPERATOR_ENV).source).toBe(`./${FILES.dynamicPlugin}`);
+    expect(dynamicMount({ ...OPERATOR_ENV, MCPAUTH_DYNAMIC_CONFIG: path.basename(FILES.dynamicForwardAuth) }).source).toBe(`./${FILES.dynamicForwardAuth}`);
+  });
+
+  test('the images are built from the repository root with their Dockerfiles; Traefik is v3.6', () => {
+    expect(traefikService.image).toBe('traefik:v3.6');
+    expect(files.compose.services[SERVICES.sidecar]!.build).toEqual({ context: '.', dockerfile: FILES.sidecarDockerfile });
+    expect(files.compose.services[SERVICES.demo]!.build).toEqual({ context: '.', dockerfile: FILES.demoDockerfile });
+  });
+
+  test('Traefik starts once the sidecar is healthy, so the key file exists when the plugin first reads it', () => {
+    expect(traefikService.depends_on?.[SERVICES.sidecar]).toEqual({ condition: 'service_healthy' });
+    expect(sidecarService.healthcheck).toBeDefined();
   });
 });
 
@@ -383,7 +341,7 @@ describe('ports and service names', () => {
 
   test('Traefik publishes 80 and 443, the entry points it listens on; nothing else is published', () => {
     expect(traefikService.ports).toEqual(['80:80', '443:443']);
-    expect(Object.values(files.staticConfig.entryPoints).map((e: Tree) => e.address)).toEqual([':80', ':443']);
+    expect((Object.values(files.staticConfig.entryPoints) as Tree[]).map((e) => e.address)).toEqual([':80', ':443']);
     for (const [name, service] of Object.entries(files.compose.services)) if (name !== SERVICES.traefik) expect(service.ports, name).toBeUndefined();
   });
 
@@ -494,13 +452,14 @@ describe('forwardAuth mode', () => {
   test('forwardAuth asks the sidecar\'s /auth, takes X-Forwarded-User from it and drops the client\'s token', () => {
     expect(forwardAuth().address).toBe(`http://${SERVICES.sidecar}:${config.port}/auth`);
     expect(forwardAuth().authResponseHeaders).toEqual(['X-Forwarded-User', 'Authorization']);
-    expect(forwardAuth().trustForwardHeader).toBe(true);
+    // the sidecar must judge the URI Traefik received, never an X-Forwarded-Uri the client sent
+    expect(forwardAuth().trustForwardHeader).toBe(false);
     const template = (files.templates.middlewares as Tree[]).find((t) => t.id === 'mcpauth-forward-auth')!;
     expect(template.type).toBe('forwardAuth');
     expect(template.config).toEqual(forwardAuth());
   });
 
-  test('trustForwardHeader is safe: the entry points trust no client-sent X-Forwarded-* headers', () => {
+  test('the entry points as shipped trust no client-sent X-Forwarded-* headers', () => {
     for (const staticConfig of [files.staticConfig, files.staticDocker]) {
       for (const entryPoint of Object.values(staticConfig.entryPoints) as Tree[]) expect(entryPoint.forwardedHeaders).toBeUndefined();
     }
@@ -517,24 +476,16 @@ describe('forwardAuth mode', () => {
     expect(response.headers.get('www-authenticate')).toBe(plugin.header('www-authenticate'));
   });
 
-  test('the metadata router hands the Protected Resource Metadata request to the sidecar, which answers the plugin\'s document', async () => {
+  test('the metadata router sends the Protected Resource Metadata request to the sidecar, which serves the plugin\'s document', async () => {
     const router = routers(files.dynamicForwardAuth)['mcp-resource-metadata'];
     const prmPath = new URL(resourceMetadataUrl(config.resources[0]!)).pathname;
     expect(ruleArguments(router.rule, 'Host')).toEqual([mcpHost()]);
     expect(ruleArguments(router.rule, 'Path')).toEqual([prmPath]);
     expect(router.service).toBe(SERVICES.sidecar);
+    expect(router.middlewares).toEqual(['mcp-cors']);
+    // above the MCP router (Traefik's default priority is the rule's length)
     expect(router.priority).toBeGreaterThan(Math.max(...Object.values(routers(files.dynamicForwardAuth)).map((r: Tree) => (r === router ? 0 : (r.priority ?? r.rule.length)))));
-    // the request as Traefik sends it after the router's middlewares
-    const headers: Record<string, string> = { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': mcpHost() };
-    let requestPath = prmPath;
-    for (const name of router.middlewares as string[]) {
-      const mw = middlewares(files.dynamicForwardAuth)[name];
-      expect(mw, name).toBeDefined();
-      Object.assign(headers, mw.headers?.customRequestHeaders ?? {});
-      if (mw.replacePath) requestPath = mw.replacePath.path;
-    }
-    expect(requestPath).toBe(new URL(forwardAuth().address).pathname);
-    const response = await fetch(`${sidecar.url}${requestPath}`, { headers });
+    const response = await fetch(`${sidecar.url}${prmPath}`);
     expect(response.status).toBe(200);
     const host = await pluginHost(pluginOptionsOf(files.dynamicPlugin));
     // forwardAuth mode derives its policy from the sidecar's settings: the same document minus the
@@ -657,6 +608,17 @@ describe('the Dockerfiles', () => {
     }
   });
 
+  test('npm ci can install from the lockfile: its root entry lists package.json\'s dependencies', () => {
+    const lock = JSON.parse(read('package-lock.json')) as Tree;
+    expect(lock.packages[''].dependencies).toEqual(files.packageJson.dependencies);
+    expect(lock.packages[''].devDependencies).toEqual(files.packageJson.devDependencies);
+    for (const [name, dockerfile] of dockerfiles()) {
+      const installs = dockerfile.stages.flatMap((s) => instructions(s, 'RUN')).map((i) => i.args).filter((a) => /\bnpm (ci|install|i)\b/.test(a));
+      expect(installs.length, name).toBeGreaterThan(0);
+      for (const install of installs) expect(install, name).toMatch(/^npm ci /);
+    }
+  });
+
   test('the final stage runs as a non-root user, with a HEALTHCHECK, EXPOSE and an exec-form CMD', () => {
     for (const [name, dockerfile] of dockerfiles()) {
       const runtime = finalStage(dockerfile);
@@ -766,7 +728,7 @@ describe('README', () => {
 
 describe('the sidecar started from the compose configuration', () => {
   test('listened, wrote the JWKS file and logged no error', () => {
-    const entries = sidecarLogs.map((line) => JSON.parse(line) as { level: number; event?: string; jwksFile?: string });
+    const entries = stack.logs.map((line) => JSON.parse(line) as { level: number; event?: string; jwksFile?: string });
     expect(entries.some((e) => e.event === 'sidecar.started')).toBe(true);
     expect(entries.some((e) => e.jwksFile === hostPathFor(sidecarService, config.jwksFile!))).toBe(true);
     expect(entries.filter((e) => e.level >= 50)).toEqual([]);

@@ -117,6 +117,27 @@ describe('jwksFile', () => {
     expect(problems.every((m) => m.includes('keeping the last good keys'))).toBe(true);
   });
 
+  test('an instance that was idle when the file broke drops its file keys instead of resurrecting revoked ones', async () => {
+    // Traefik pools instances; an idle one may still hold keys the file revoked in the meantime.
+    const a = await makeKey('EdDSA');
+    const b = await makeKey('EdDSA');
+    await writeKeys(a, b);
+    const p = await plugin(10);
+    expect(await status(p, await sign(a, claims()))).toBe(200); // confirmed [a, b] at NOW
+    // Elsewhere, a was revoked and later the file broke; this instance saw neither.
+    await writeFile(path.join(dir, 'jwks.json'), 'garbage');
+    clock += 100;
+    expect(await status(p, await sign(a, claims()))).toBe(401);
+    expect(await status(p, await sign(b, claims()))).toBe(401);
+    const log = p.logs.map((l) => l.message).join('\n');
+    expect(log).toContain('dropping this file\'s keys');
+    // Once the file is good again, its keys are trusted again.
+    await writeKeys(b);
+    clock += 11;
+    expect(await status(p, await sign(b, claims()))).toBe(200);
+    expect(await status(p, await sign(a, claims()))).toBe(401);
+  });
+
   test('a key set emptied on purpose revokes the file keys (how an operator drops a leaked key)', async () => {
     const k = await makeKey('ES256');
     await writeKeys(k);

@@ -134,7 +134,7 @@ export function guestFailures(logText: string): { logLines: string[]; answers: s
   return { logLines: guestFailureLines(logText), answers: [...trapAnswers] };
 }
 
-/** Resolves once check() returns true; rejects with the last value seen after timeoutMs. */
+/** Polls probe() until done(value) holds; rejects naming the last value once timeoutMs have passed. */
 export async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T>, done: (value: T) => boolean, pollMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
