@@ -68,6 +68,9 @@ describe.each([
     const mark = recorder.exchanges.length;
     expect(await whoami(session)).toBe(ALICE.email);
 
+    // Over SSE the tool result arrives on the event stream, possibly before the 202 of the POST
+    // that carried the call has been recorded: wait for the retried call's own response.
+    await expect.poll(() => recorder.lines(mark).at(-1), { timeout: 10_000 }).toBe(accepted);
     const lines = recorder.lines(mark);
     const refused = recorder.exchanges[mark]!;
     expect(lines[0]).toMatch(call);
