@@ -11,6 +11,8 @@ import { LogLevel } from '../abi/host';
 import { logAt } from './log';
 
 export const UNKNOWN_KID_RELOAD_SECONDS: i64 = 5;
+/** Keys confirmed this recently survive a broken file (see failedRead); at least two refresh intervals. */
+export const MIN_KEEP_WINDOW_SECONDS: i64 = 300;
 export const MAX_JWKS_FILE_BYTES: i32 = 256 * 1024;
 
 class IssuerKeys {
@@ -103,15 +105,17 @@ export class FileKeySource extends KeySource {
   /**
    * A failed read. Traefik pools guest instances and each has its own key sets, so an instance
    * that sat idle may hold keys the file has revoked since. The last good keys are therefore kept
-   * through a failure only when this instance confirmed them within two refresh intervals before
-   * the failure began; an instance that was not current drops its file keys (fail closed) rather
-   * than resurrect a revoked key. Returns true when the keys changed.
+   * through a failure only when this instance confirmed them shortly before the failure began
+   * (within two refresh intervals, and at least MIN_KEEP_WINDOW_SECONDS); an instance that was not
+   * current drops its file keys (fail closed) rather than resurrect a key revoked long ago.
+   * Returns true when the keys changed.
    */
   private failedRead(k: IssuerKeys, issuer: string, message: string, now: i64): bool {
     let changed = false;
     if (!k.inFailure) {
       k.inFailure = true;
-      k.keepThroughFailure = k.lastConfirmed != i64.MIN_VALUE && now - k.lastConfirmed <= 2 * k.refreshSeconds && now >= k.lastConfirmed;
+      const window = 2 * k.refreshSeconds > MIN_KEEP_WINDOW_SECONDS ? 2 * k.refreshSeconds : MIN_KEEP_WINDOW_SECONDS;
+      k.keepThroughFailure = k.lastConfirmed != i64.MIN_VALUE && now - k.lastConfirmed <= window && now >= k.lastConfirmed;
       if (!k.keepThroughFailure && k.fromFile.length > 0) {
         k.fromFile = [];
         k.lastGood = new Uint8Array(0);

@@ -117,7 +117,7 @@ describe('jwksFile', () => {
     expect(problems.every((m) => m.includes('keeping the last good keys'))).toBe(true);
   });
 
-  test('an instance that was idle when the file broke drops its file keys instead of resurrecting revoked ones', async () => {
+  test('an instance idle for over 5 minutes when the file broke drops its file keys instead of resurrecting revoked ones', async () => {
     // Traefik pools instances; an idle one may still hold keys the file revoked in the meantime.
     const a = await makeKey('EdDSA');
     const b = await makeKey('EdDSA');
@@ -126,7 +126,7 @@ describe('jwksFile', () => {
     expect(await status(p, await sign(a, claims()))).toBe(200); // confirmed [a, b] at NOW
     // Elsewhere, a was revoked and later the file broke; this instance saw neither.
     await writeFile(path.join(dir, 'jwks.json'), 'garbage');
-    clock += 100;
+    clock += 301; // past max(2 x jwksRefreshSeconds, 300 s) since this instance last confirmed its keys
     expect(await status(p, await sign(a, claims()))).toBe(401);
     expect(await status(p, await sign(b, claims()))).toBe(401);
     const log = p.logs.map((l) => l.message).join('\n');

@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { freePort, LOCALHOST, machineCpuTicks, cpuSeconds, rssKiB, sleep, startProcess, stopAll, waitUntil, type ManagedProcess } from './lib/processes.js';
+import { FETCH_TIMEOUT_MS, freePort, LOCALHOST, machineCpuTicks, cpuSeconds, rssKiB, sleep, startProcess, stopAll, waitUntil, type ManagedProcess } from './lib/processes.js';
 import { chartSvg, markdownSection } from './lib/report.js';
 import { checkTargets, soakGrowth, soakSlope, type CpuShare, type RunInfo, type ScenarioId, type ScenarioResult, type SoakResult } from './lib/results.js';
 import { NOOP_PLUGIN_NAME, startBenchTraefik, PLUGIN_NAME, type BenchTraefik } from './lib/traefik.js';
@@ -120,7 +120,7 @@ function traefikVersion(binary: string): string {
 
 /** One request with curl-like fetch: status and the upstream's report of what reached it. */
 async function probe(url: string, token: string | null): Promise<{ status: number; seenUser: string | null; seenAuthorization: string | null; wwwAuthenticate: string | null }> {
-  const response = await fetch(url, { headers: token === null ? {} : { Authorization: `Bearer ${token}` } });
+  const response = await fetch(url, { headers: token === null ? {} : { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
   await response.arrayBuffer();
   return {
     status: response.status,
@@ -242,7 +242,7 @@ async function main(): Promise<void> {
     const upstream = startProcess('upstream', upstreamBinary, ['-addr', `${LOCALHOST}:${upstreamPort}`]);
     processes.push(upstream);
     const upstreamUrl = `http://${LOCALHOST}:${upstreamPort}`;
-    await waitUntil('the upstream', 10_000, async () => (await fetch(upstreamUrl)).ok, upstream);
+    await waitUntil('the upstream', 10_000, async () => (await fetch(upstreamUrl, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) })).ok, upstream);
 
     let forwardAuth: ManagedProcess | null = null;
     let forwardAuthUrl = `http://${LOCALHOST}:1`;
@@ -352,7 +352,7 @@ async function main(): Promise<void> {
       traefik = null;
       const guestStarts = TRAEFIK_LOG === 'INFO' ? ((await readFile(logPath, 'utf8')).match(/mcpauth: ready for/g) ?? []).length : null;
       const growth = soakGrowth(samples, SOAK_SECONDS);
-      soak = { seconds: SOAK_SECONDS, connections: SOAK_CONNECTIONS, wrk: result, problems: problemsOf(result, 200), samples, ...growth, slopeMiBPerMinute: soakSlope(samples), guestStarts };
+      soak = { seconds: SOAK_SECONDS, connections: SOAK_CONNECTIONS, wrk: result, problems: problemsOf(result, 200), samples, ...growth, slopeMiBPerMinute: soakSlope(samples, SOAK_SECONDS), guestStarts };
       log(`soak: ${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms} ms, growth ${growth.growthPercent.toFixed(1)}% (${growth.flat ? 'flat' : 'NOT flat'})`);
     }
   } finally {

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 export const LOCALHOST = '127.0.0.1';
+/** Every HTTP call the benchmark makes itself (probes, readiness) gives up after this long. */
+export const FETCH_TIMEOUT_MS = 5_000;
 const STOP_GRACE_MS = 5_000;
 const POLL_MS = 100;
 

@@ -47,7 +47,7 @@ export function markdownSection(run: RunInfo, scenarios: ScenarioResult[], soak:
       '',
       `Soak: scenario (b) for ${soak.seconds} s at ${soak.connections} connections: ${rps(soak.wrk.requestsPerSecond)} req/s, p50 ${ms(soak.wrk.p50Ms)} ms, p99 ${ms(soak.wrk.p99Ms)} ms${soak.problems.length ? ` (**${soak.problems.join('; ')}**)` : ''}.`,
       `Traefik RSS (MiB) every 5 s: ${soak.samples.map((x) => `${x.t} s ${mib(x.rssKiB)}`).join(', ')}.`,
-      `Second-half peak vs first-half peak: ${soak.growthPercent >= 0 ? '+' : ''}${soak.growthPercent.toFixed(1)}% (${soak.flat ? 'flat' : 'not flat'}); least-squares slope from 10 s on: ${soak.slopeMiBPerMinute >= 0 ? '+' : ''}${soak.slopeMiBPerMinute.toFixed(1)} MiB/min${soak.guestStarts === null ? '' : `; guest instances started: ${soak.guestStarts}`}.`,
+      `Second-half peak vs first-half peak: ${soak.growthPercent >= 0 ? '+' : ''}${soak.growthPercent.toFixed(1)}% (${soak.flat ? 'flat' : 'not flat'}); least-squares slope over the second half: ${soak.slopeMiBPerMinute >= 0 ? '+' : ''}${soak.slopeMiBPerMinute.toFixed(1)} MiB/min${soak.guestStarts === null ? '' : `; guest instances started: ${soak.guestStarts}`}.`,
     );
   }
   lines.push('', `![Traefik benchmark: throughput and latency per scenario](${chartFile})`);

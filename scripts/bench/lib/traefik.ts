@@ -6,7 +6,7 @@ import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { NOOP_MANIFEST, noopGuestWasm } from './noop-guest.js';
-import { freePort, GiveUp, LOCALHOST, startProcess, waitUntil, type ManagedProcess } from './processes.js';
+import { FETCH_TIMEOUT_MS, freePort, GiveUp, LOCALHOST, startProcess, waitUntil, type ManagedProcess } from './processes.js';
 
 export const PLUGIN_NAME = 'mcpauth';
 export const MODULE_NAME = 'github.com/mcpauth/mcpauth';
@@ -85,10 +85,10 @@ export async function startBenchTraefik(options: BenchTraefikOptions): Promise<B
   const adminUrl = `http://${LOCALHOST}:${adminPort}`;
   const timeout = options.readyTimeoutMs ?? 60_000;
   try {
-    await waitUntil('Traefik ping', timeout, async () => (await fetch(`${adminUrl}/ping`)).ok, proc);
+    await waitUntil('Traefik ping', timeout, async () => (await fetch(`${adminUrl}/ping`, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) })).ok, proc);
     let problems = '';
     await waitUntil(`routers ${options.routers.join(', ')}`, timeout, async () => {
-      const routers = (await (await fetch(`${adminUrl}/api/http/routers`)).json()) as ApiRouter[];
+      const routers = (await (await fetch(`${adminUrl}/api/http/routers`, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) })).json()) as ApiRouter[];
       const byName = new Map(routers.map((r) => [r.name, r]));
       problems = '';
       for (const name of options.routers) {
