@@ -2,7 +2,7 @@
  * Child processes in tests run our TypeScript modules for real: esbuild bundles an entry into
  * `<repo>/.cache/` (git-ignored), where bare imports still resolve to the repo's node_modules.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -17,6 +17,8 @@ export interface ChildBundle {
 
 /** Bundles `source` (TypeScript; may import repo modules by absolute path) into an .mjs file. */
 export async function bundleChild(name: string, source: string): Promise<ChildBundle> {
+  // A fresh clone has no .cache/ yet.
+  await mkdir(path.join(repoRoot, '.cache'), { recursive: true });
   const dir = await mkdtemp(path.join(repoRoot, '.cache', `${name}-`));
   const entry = path.join(dir, 'entry.ts');
   await writeFile(entry, source);
