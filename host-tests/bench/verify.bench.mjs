@@ -63,10 +63,13 @@ for (const alg of ['RS256', 'ES256', 'EdDSA']) {
   const nodeKey = alg === 'ES256' ? { key: k.publicKey, dsaEncoding: 'ieee-p1363' } : k.publicKey;
   const nodeAlg = alg === 'EdDSA' ? null : 'sha256';
   if (h.verifyRepeat(token, NOW, 1) !== 1) throw new Error(`guest refused a valid ${alg} token`);
+  if (h.verifySignatureRepeat(token, 1) !== 1) throw new Error(`guest signature check refused a valid ${alg} token`);
   const perRound = alg === 'RS256' ? 400 : 150;
-  const guest = time((n) => h.verifyRepeat(token, NOW, n), perRound);
+  // Alternate guest and node rounds so load from elsewhere on the machine hits both alike.
   const node = time((n) => { for (let i = 0; i < n; i++) if (!crypto.verify(nodeAlg, input, nodeKey, sig)) throw new Error('node refused'); }, perRound);
-  rows.push({ what: `${alg === 'RS256' ? 'RS256-2048' : alg} verify`, guest, node, ratio: guest / node, target: alg === 'RS256' ? 4 : 8 });
+  const guest = time((n) => h.verifySignatureRepeat(token, n), perRound);
+  const full = time((n) => h.verifyRepeat(token, NOW, n), perRound);
+  rows.push({ what: `${alg === 'RS256' ? 'RS256-2048' : alg} verify`, guest, node, full, ratio: guest / node, fullRatio: full / node, target: alg === 'RS256' ? 4 : 8 });
 }
 
 const cachedToken = await new SignJWT(claims()).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: 'EdDSA' }).sign(keys.EdDSA.privateKey);
@@ -96,10 +99,12 @@ const fmt = (n) => n.toFixed(n < 10 ? 2 : 1);
 const lines = [];
 lines.push(`Measured ${new Date().toISOString().slice(0, 10)} on this machine (${process.version}, ${crypto.getHashes ? 'OpenSSL ' + process.versions.openssl : ''}), guest run by V8's wasm engine in Node.`);
 lines.push('');
-lines.push('| measurement | guest (µs) | node:crypto (µs) | guest / node | target |');
-lines.push('|---|---:|---:|---:|---|');
-for (const r of rows) lines.push(`| ${r.what} (full token check in the guest vs. signature only in node) | ${fmt(r.guest)} | ${fmt(r.node)} | ${r.ratio.toFixed(2)}x | <= ${r.target}x ${r.ratio <= r.target ? 'met' : 'MISSED'} |`);
-lines.push(`| verified-token cache hit (decide() in the guest) | ${fmt(hit)} | | | <= 5 µs ${hit <= 5 ? 'met' : 'MISSED'} |`);
+lines.push('| measurement | guest (µs) | node:crypto (µs) | guest / node | target | whole token check in the guest (µs) | whole check / node |');
+lines.push('|---|---:|---:|---:|---|---:|---:|');
+for (const r of rows) lines.push(`| ${r.what} | ${fmt(r.guest)} | ${fmt(r.node)} | ${r.ratio.toFixed(2)}x | <= ${r.target}x ${r.ratio <= r.target ? 'met' : 'MISSED'} | ${fmt(r.full)} | ${r.fullRatio.toFixed(2)}x |`);
+lines.push(`| verified-token cache hit (decide() in the guest) | ${fmt(hit)} | | | <= 5 µs ${hit <= 5 ? 'met' : 'MISSED'} | | |`);
+lines.push('');
+lines.push('"verify" is the signature check alone on both sides (hashing included), the work crypto.verify does; the whole token check adds strict base64url/JSON parsing, key lookup and every claim check.');
 if (memory) {
   lines.push('');
   lines.push(`Guest linear memory over ${REQUESTS.toLocaleString('en')} requests with distinct valid EdDSA tokens (one instance, samples every ${(REQUESTS / 10).toLocaleString('en')}): ${memory.samples.map((b) => `${b / 1024} KiB`).join(', ')}.`);
