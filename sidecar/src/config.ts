@@ -46,6 +46,8 @@ export interface SidecarConfig {
   jwksFile?: string;
   /** Also put the upstream IdP's keys (its discovery `jwks_uri`) into JWKS_FILE. */
   jwksIncludeUpstream: boolean;
+  /** Where to write a Traefik dynamic-config snippet with the plugin middleware and inline keys. */
+  traefikSnippetFile?: string;
   accessTokenTtl: number;
   refreshTokenTtl: number;
   signingAlg: SigningAlg;
@@ -76,7 +78,7 @@ export class ConfigError extends Error {
 export const SETTINGS = [
   'PORT', 'HOST', 'PROTECTED_PATH', 'OAUTH_DOMAIN', 'ISSUER', 'CLIENT_ID', 'CLIENT_SECRET',
   'ALLOWED_EMAILS', 'LOG_LEVEL', 'ALLOWED_SCOPES', 'REQUIRED_SCOPES', 'OIDC_ISSUER', 'OIDC_SCOPES',
-  'RESOURCE', 'DATA_DIR', 'REDIS_URL', 'JWKS_FILE', 'JWKS_INCLUDE_UPSTREAM', 'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL',
+  'RESOURCE', 'DATA_DIR', 'REDIS_URL', 'JWKS_FILE', 'JWKS_INCLUDE_UPSTREAM', 'TRAEFIK_SNIPPET_FILE', 'ACCESS_TOKEN_TTL', 'REFRESH_TOKEN_TTL',
   'SIGNING_ALG', 'COOKIE_KEYS', 'TRUST_PROXY', 'POLICY_FILE', 'CLIENTS_FILE', 'CIMD',
   'CIMD_ALLOW_LOOPBACK', 'REGISTRATION_RATE_LIMIT',
 ] as const;
@@ -302,6 +304,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | RawSettings, argv: readonly 
     redisUrl: raw.REDIS_URL,
     jwksFile: raw.JWKS_FILE,
     jwksIncludeUpstream: boolean(raw, 'JWKS_INCLUDE_UPSTREAM', false),
+    traefikSnippetFile: raw.TRAEFIK_SNIPPET_FILE,
     accessTokenTtl,
     refreshTokenTtl,
     signingAlg: signingAlg(raw),

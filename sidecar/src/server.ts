@@ -8,7 +8,7 @@
 //   <issuer path>/register                  caps, rate limit and CORS, then the provider
 //   <issuer path>/...                       oidc-provider
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
@@ -23,7 +23,7 @@ import { sendJson, sendOAuthError } from './http/respond.js';
 import { LoginStore } from './interactions/login-store.js';
 import { errorPage, sendHtml } from './interactions/pages.js';
 import { createInteractionRoutes } from './interactions/routes.js';
-import { startJwksFeed } from './keys/jwks-file.js';
+import { startJwksFeed, traefikDynamicSnippet } from './keys/jwks-file.js';
 import { loadSigningKeys } from './keys/keystore.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -94,6 +94,14 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
         if (!decision.allow) metrics.denials.inc({ reason: `forward_auth:${decision.reason ?? 'unknown'}` });
       },
     });
+    if (config.traefikSnippetFile) {
+      // For Traefik setups without a mounted JWKS file: the plugin middleware with inline public
+      // keys. Keys change only with `rotate-keys` + restart, so writing it at start is enough.
+      const tmp = `${config.traefikSnippetFile}.${process.pid}.tmp`;
+      await writeFile(tmp, traefikDynamicSnippet(policy, keys.publicJwks as never), { mode: 0o644 });
+      await rename(tmp, config.traefikSnippetFile);
+      log.info({ event: 'traefik_snippet.written', file: config.traefikSnippetFile }, 'Traefik dynamic-config snippet written');
+    }
     if (config.jwksFile) {
       const feed = startJwksFeed({
         file: config.jwksFile,

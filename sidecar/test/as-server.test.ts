@@ -72,6 +72,32 @@ describe('forwardAuth setups: metadata and oversized requests', () => {
   });
 });
 
+describe('Traefik snippet for setups without mounts (TRAEFIK_SNIPPET_FILE)', () => {
+  it('holds the plugin middleware with inline keys; the plugin verifies this sidecar\'s tokens with it', async () => {
+    const { parse } = await import('yaml');
+    const { HttpWasmHost } = await import('../../host-tests/host/index.js');
+    const snippetDir = await mkdtemp(path.join(tmpdir(), 'mcpauth-snippet-'));
+    const snippetFile = path.join(snippetDir, 'mcpauth.yml');
+    const s2 = await startTestSidecar(upstream, { TRAEFIK_SNIPPET_FILE: snippetFile });
+    try {
+      const doc = parse(await readFile(snippetFile, 'utf8')) as { http: { middlewares: Record<string, { plugin: { mcpauth: Record<string, unknown> } }> } };
+      const options = Object.values(doc.http.middlewares)[0]!.plugin.mcpauth;
+      expect(JSON.stringify(options)).not.toMatch(/"d"|"p"|"q"|"dp"|"dq"|"qi"/);
+      const client = await s2.driver.registerOk({ redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' });
+      const { tokens } = await s2.driver.loginAndExchange({ client, scope: 'mcp:tools', resource: TEST_RESOURCE });
+      const host = await HttpWasmHost.create(path.join(path.dirname(new URL(import.meta.url).pathname), '../../build/plugin.wasm'), { config: options });
+      const ok = await host.handle({ uri: new URL(TEST_RESOURCE).pathname, headers: [['Authorization', `Bearer ${tokens.json.access_token as string}`]] });
+      expect(ok.trapped).toBe(false);
+      expect(ok.status).toBe(200);
+      expect(ok.upstreamRequest?.header('x-forwarded-user')).toBeTruthy();
+      expect((await host.handle({ uri: new URL(TEST_RESOURCE).pathname })).status).toBe(401);
+    } finally {
+      await s2.stop();
+      await rm(snippetDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('JWKS file feed', () => {
   it('writes the public key that signs access tokens', async () => {
     const token = await accessToken();
