@@ -7,7 +7,9 @@ import {
 import { nowUnixSeconds } from '../abi/wasi';
 import { Config, parseConfig } from '../policy/config';
 import { jsonQuote } from '../encoding/json';
-import { Decision, Outcome, RequestFacts, clockErrorAnswer, configErrorAnswer, decide } from '../policy/decision';
+import {
+  Decision, MAX_ACCEPT_BYTES, MAX_URI_BYTES, Outcome, RequestFacts, clockErrorAnswer, configErrorAnswer, decide,
+} from '../policy/decision';
 import { TokenCache } from '../jwt/cache';
 import { FileKeySource } from './keys';
 import { levelEnabled, logAt } from './log';
@@ -75,9 +77,6 @@ function normalizeHeaderName(name: string): string {
   return String.fromCharCodes(codes);
 }
 
-/** Longest request URI we read; longer ones are refused (414) without being copied in. */
-const MAX_URI_BYTES: u32 = 64 * 1024;
-const MAX_ACCEPT_BYTES: u32 = 4096;
 
 function gatherFacts(config: Config): RequestFacts {
   const facts = new RequestFacts();

@@ -19,6 +19,16 @@ export const enum Outcome {
   Answer = 2,
 }
 
+/** Longest request URI the plugin reads; longer ones are refused (414) without being copied in. */
+export const MAX_URI_BYTES: u32 = 64 * 1024;
+/** Longest Accept list (values with their NULs) the plugin reads; a longer one is read as "". */
+export const MAX_ACCEPT_BYTES: u32 = 4096;
+
+/** The outcome's name as logs and test harnesses print it. */
+export function outcomeName(outcome: Outcome): string {
+  return outcome == Outcome.Pass ? 'pass' : outcome == Outcome.Allow ? 'allow' : 'answer';
+}
+
 export class RequestFacts {
   method: string = 'GET';
   uri: string = '/';

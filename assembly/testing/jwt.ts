@@ -6,7 +6,7 @@ import { VerificationKey, parseKeySet } from '../jwt/jwk';
 import { KeySource, verifyAccessToken } from '../jwt/verifier';
 import { TokenCache } from '../jwt/cache';
 import { candidateKeys, parseCompactJws, verifySignature, KEY_FOUND } from '../jwt/jws';
-import { Outcome, RequestFacts, decide } from '../policy/decision';
+import { MAX_ACCEPT_BYTES, MAX_URI_BYTES, Outcome, RequestFacts, decide, outcomeName } from '../policy/decision';
 import { emailAllowed, canonicalAllowEntry } from '../policy/email';
 import { needsToken, loosePath, isCleanPath } from '../policy/paths';
 
@@ -118,7 +118,7 @@ export function decideRequest(method: string, uri: string, authorization: string
   const d = decide(facts, c, keys, cache, <i64>now);
   const w = new JsonWriter();
   w.beginObject();
-  w.key('outcome'); w.string(d.outcome == Outcome.Pass ? 'pass' : d.outcome == Outcome.Allow ? 'allow' : 'answer');
+  w.key('outcome'); w.string(outcomeName(d.outcome));
   w.key('status'); w.integer(d.status);
   w.key('reason'); w.string(d.reason);
   w.key('cached'); w.bool(d.cached);
@@ -139,9 +139,6 @@ export function decideRequest(method: string, uri: string, authorization: string
   return w.toString();
 }
 
-/** Longest request URI / Accept list the plugin reads (assembly/plugin/handler.ts MAX_URI_BYTES, MAX_ACCEPT_BYTES). */
-const FULL_MAX_URI_BYTES: i32 = 64 * 1024;
-const FULL_MAX_ACCEPT_BYTES: i32 = 4096;
 
 /**
  * decideRequest with the size facts the plugin glue derives from the raw request
@@ -159,20 +156,20 @@ export function decideRequestFull(method: string, uri: string, authorization: st
   if (c == null) return '{"error":"not configured"}';
   const facts = new RequestFacts();
   facts.method = method;
-  facts.uriTooLong = String.UTF8.byteLength(uri) > FULL_MAX_URI_BYTES;
+  facts.uriTooLong = String.UTF8.byteLength(uri) > <i32>MAX_URI_BYTES;
   facts.uri = facts.uriTooLong ? '' : uri;
   const values = authorization.length > 0 ? authorization.split('\n') : new Array<string>(0);
   let listBytes = 0;
   for (let i = 0; i < values.length; i++) listBytes += String.UTF8.byteLength(values[i]) + 1;
   facts.authorizationTooLarge = listBytes > c.maxTokenBytes + 64;
   facts.authorization = facts.authorizationTooLarge ? new Array<string>(0) : values;
-  facts.accept = String.UTF8.byteLength(accept) + 1 > FULL_MAX_ACCEPT_BYTES ? '' : accept;
+  facts.accept = String.UTF8.byteLength(accept) + 1 > <i32>MAX_ACCEPT_BYTES ? '' : accept;
   facts.preflight = preflight;
   facts.crossOrigin = crossOrigin;
   const d = decide(facts, c, keys, cache, <i64>now);
   const w = new JsonWriter();
   w.beginObject();
-  w.key('outcome'); w.string(d.outcome == Outcome.Pass ? 'pass' : d.outcome == Outcome.Allow ? 'allow' : 'answer');
+  w.key('outcome'); w.string(outcomeName(d.outcome));
   w.key('status'); w.integer(d.status);
   w.key('reason'); w.string(d.reason);
   w.key('rewriteUri'); w.string(d.rewriteUri);
