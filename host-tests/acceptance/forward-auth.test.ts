@@ -1,10 +1,9 @@
 // forwardAuth mode: Traefik asks the sidecar's /auth about every MCP request instead of running
 // the plugin. The official SDK client goes through the same discovery, registration and login,
-// and the tools see the logged-in email.
-//
-// Streamable HTTP only: the sidecar's forwardAuth has one policy, whose resource is the first of
-// RESOURCE (/mcp), so a challenge at /sse names the /mcp metadata and the SDK (rightly) refuses a
-// resource that is not a prefix of its /sse URL.
+// and the tools see the logged-in email, over Streamable HTTP (/mcp) and legacy SSE (/sse with
+// /messages). The sidecar holds one policy per resource: the challenge at /sse names the /sse
+// metadata (the SDK checks that its resource is a prefix of the URL it was given), and a token
+// minted for one resource does not open the other.
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMcp, whoami, type McpSession } from './lib/mcp-session.js';
@@ -56,5 +55,56 @@ describe('forwardAuth, Streamable HTTP', () => {
     const headers = await session.client.callTool({ name: 'request_headers', arguments: {} });
     // Authorization is in authResponseHeaders: Traefik drops the client's token before the MCP server.
     expect((headers.structuredContent as { headers: Record<string, string> }).headers).not.toHaveProperty('authorization');
+  });
+});
+
+describe('forwardAuth, legacy SSE', () => {
+  it('the SDK logs in for the /sse resource; the /messages posts pass with that token; a /mcp token does not', async () => {
+    const provider = new HeadlessOAuthProvider({ redirectUrl: REDIRECT, clientMetadata: { client_name: 'forwardAuth SSE client' } });
+    const recorder = recordingFetch();
+    const session = await connectMcp('sse', stack.urls.sse, provider, { fetch: recorder.fetch });
+    sessions.push(session);
+    const origin = new URL(stack.urls.sse).origin;
+
+    // The challenge at /sse names the /sse metadata, whose resource is the /sse URL: the SDK
+    // accepts it and asks for a token for that resource.
+    expect(recorder.lines(0, 1)).toEqual(['GET /sse 401']);
+    expect(recorder.exchanges[0]!.wwwAuthenticate).toBe(`Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource/sse", scope="mcp:tools"`);
+    expect(recorder.lines()).toContain('GET /.well-known/oauth-protected-resource/sse 200');
+    const discovery = provider.discoveries.at(-1)!;
+    expect(discovery.resourceMetadata?.resource).toBe(stack.urls.sse);
+    expect(discovery.resourceMetadata?.authorization_servers).toEqual([stack.urls.authServer]);
+    expect(provider.authorizations).toHaveLength(1);
+    expect(provider.authorizations[0]!.url.searchParams.get('resource')).toBe(stack.urls.sse);
+    const sseToken = provider.tokens()!.access_token;
+    expect(decodeJwt(sseToken)).toMatchObject({ aud: stack.urls.sse, email: ALICE.email });
+
+    // Tool calls are POSTs to /messages, judged by the /sse resource's policy.
+    expect(await whoami(session)).toBe(ALICE.email);
+    const headers = await session.client.callTool({ name: 'request_headers', arguments: {} });
+    const received = (headers.structuredContent as { headers: Record<string, string> }).headers;
+    expect(received['x-forwarded-user']).toBe(ALICE.email);
+    expect(received).not.toHaveProperty('authorization');
+    const posts = recorder.exchanges.filter((e) => e.method === 'POST' && e.url.pathname === '/messages');
+    expect(posts.length).toBeGreaterThan(0);
+    for (const post of posts) {
+      expect(post.status).toBe(202);
+      expect(post.authorization).toBe(`Bearer ${sseToken}`);
+    }
+
+    // The token is for /sse only, and a /mcp token does not open /sse or /messages.
+    const refusedAtMcp = await fetch(stack.urls.mcp, { method: 'POST', headers: { authorization: `Bearer ${sseToken}`, 'content-type': 'application/json' }, body: '{}' });
+    await refusedAtMcp.arrayBuffer();
+    expect(refusedAtMcp.status).toBe(401);
+    const mcpProvider = new HeadlessOAuthProvider({ redirectUrl: REDIRECT, clientMetadata: { client_name: 'forwardAuth client, /mcp' } });
+    sessions.push(await connectMcp('streamable-http', stack.urls.mcp, mcpProvider));
+    const mcpToken = mcpProvider.tokens()!.access_token;
+    expect(decodeJwt(mcpToken).aud).toBe(stack.urls.mcp);
+    for (const url of [stack.urls.sse, `${origin}/messages?sessionId=00000000-0000-0000-0000-000000000000`]) {
+      const res = await fetch(url, { method: url.includes('/messages') ? 'POST' : 'GET', headers: { authorization: `Bearer ${mcpToken}`, accept: 'text/event-stream', 'content-type': 'application/json' }, ...(url.includes('/messages') ? { body: '{}' } : {}) });
+      await res.body?.cancel();
+      expect(res.status, url).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe(`Bearer error="invalid_token", error_description="audience not accepted", resource_metadata="${origin}/.well-known/oauth-protected-resource/sse", scope="mcp:tools"`);
+    }
   });
 });

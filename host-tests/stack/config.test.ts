@@ -109,14 +109,16 @@ describe('Traefik configuration', () => {
     expect('requiredScopes' in plain || 'allowedEmails' in plain).toBe(false);
   });
 
-  it('forwardAuth mode: the sidecar sets X-Forwarded-User and drops Authorization', () => {
+  it('forwardAuth mode: one address per resource (/messages rides with /sse); the sidecar sets X-Forwarded-User and drops Authorization', () => {
     const { middlewares, routers } = dynamicConfig({ ...base, mode: 'forwardAuth' }).http;
-    expect(middlewares['forward-auth'].forwardAuth).toEqual({ address: 'http://127.0.0.1:11000/auth', authResponseHeaders: ['X-Forwarded-User', 'Authorization'] });
-    expect(routers.mcp.middlewares).toEqual(['cors', 'forward-auth']);
-    expect(routers.sse.middlewares).toEqual(['cors', 'forward-auth']);
+    expect(middlewares['mcp-auth'].forwardAuth).toEqual({ address: 'http://127.0.0.1:11000/auth?resource=http://127.0.0.1:8080/mcp', authResponseHeaders: ['X-Forwarded-User', 'Authorization'] });
+    expect(middlewares['sse-auth'].forwardAuth).toEqual({ address: 'http://127.0.0.1:11000/auth?resource=http://127.0.0.1:8080/sse', authResponseHeaders: ['X-Forwarded-User', 'Authorization'] });
+    expect(routers.mcp.middlewares).toEqual(['cors', 'mcp-auth']);
+    expect(routers.sse.middlewares).toEqual(['cors', 'sse-auth']);
+    expect(routers.sse.rule).toBe('Path(`/sse`) || Path(`/messages`)');
     // The sidecar answers the metadata documents itself: no auth in front of them.
     expect(routers.prm).toMatchObject({ service: 'sidecar', middlewares: ['cors'] });
-    expect(routers.prm.rule).toBe('Path(`/.well-known/oauth-protected-resource`) || Path(`/.well-known/oauth-protected-resource/mcp`)');
+    expect(routers.prm.rule).toBe('Path(`/.well-known/oauth-protected-resource`) || Path(`/.well-known/oauth-protected-resource/mcp`) || Path(`/.well-known/oauth-protected-resource/sse`)');
     expect(() => dynamicConfig({ ...base, mode: 'forwardAuth', stepUpPaths: [{ path: '/mcp/a', scopes: ['x'] }] })).toThrow(/need mode "plugin"/);
   });
 

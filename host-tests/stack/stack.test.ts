@@ -193,21 +193,27 @@ describe('forwardAuth mode', () => {
     await stack?.stop();
   });
 
-  it('challenges through the sidecar and serves the metadata document for the /mcp resource', async () => {
-    const res = await unauthenticated(stack.urls.mcp);
-    expect(res.status).toBe(401);
-    const challenge = challengeOf(res);
-    expect(challenge.resource_metadata).toBe(stack.urls.prm.mcp);
-    const prm = await jsonText(stack.urls.prm.mcp);
+  it('challenges through the sidecar and serves a metadata document per resource (/mcp and /sse)', async () => {
     const asMetadata = await jsonText(stack.urls.asMetadata);
-    expect(prm.json.resource).toBe(stack.urls.mcp);
-    expect((prm.json.authorization_servers as string[])[0]).toBe(asMetadata.json.issuer);
     expect(asMetadata.json.issuer).toBe(stack.urls.traefik);
+    for (const kind of ['mcp', 'sse', 'messages'] as const) {
+      const res = await unauthenticated(stack.urls[kind]);
+      expect(res.status, kind).toBe(401);
+      const challenge = challengeOf(res);
+      // /messages belongs to the /sse resource: its router's forwardAuth address names it
+      const resource = kind === 'mcp' ? 'mcp' : 'sse';
+      expect(challenge.resource_metadata, kind).toBe(stack.urls.prm[resource]);
+      const prm = await jsonText(challenge.resource_metadata!);
+      expect(prm.json.resource).toBe(stack.urls[resource]);
+      expect((prm.json.authorization_servers as string[])[0]).toBe(asMetadata.json.issuer);
+    }
+    expect((await jsonText(`${stack.urls.traefik}/.well-known/oauth-protected-resource`)).json.resource).toBe(stack.urls.mcp);
   });
 
-  it('a logged-in client calls whoami over Streamable HTTP with the identity the sidecar set', async () => {
-    const { accessToken } = await login(stack.urls.authServer, stack.urls.mcp, 'mcp:tools');
-    const client = await connect('streamable-http', stack.urls.mcp, { Authorization: `Bearer ${accessToken}`, 'X-Forwarded-User': 'mallory@evil.example' });
+  it.each(['streamable-http', 'sse'] as const)('a logged-in client calls whoami over %s with the identity the sidecar set; the token opens its own resource only', async (kind) => {
+    const url = kind === 'sse' ? stack.urls.sse : stack.urls.mcp;
+    const { accessToken } = await login(stack.urls.authServer, url, 'mcp:tools');
+    const client = await connect(kind, url, { Authorization: `Bearer ${accessToken}`, 'X-Forwarded-User': 'mallory@evil.example' });
     try {
       expect(await structured(client, 'whoami')).toEqual({ user: 'carol@example.com' });
       const { headers } = await structured<{ headers: Record<string, string> }>(client, 'request_headers');
@@ -215,6 +221,14 @@ describe('forwardAuth mode', () => {
       expect(JSON.stringify(headers)).not.toContain('mallory');
     } finally {
       await client.close();
+    }
+    // The token is bound to its resource (RFC 8707): the other transport's URL refuses it.
+    const others = kind === 'sse' ? [stack.urls.mcp] : [stack.urls.sse, stack.urls.messages];
+    for (const other of others) {
+      const res = await fetch(other, { method: 'POST', headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' }, body: '{}' });
+      await res.arrayBuffer();
+      expect(res.status, other).toBe(401);
+      expect(challengeOf(res)).toMatchObject({ error: 'invalid_token', error_description: 'audience not accepted' });
     }
   });
 });

@@ -104,7 +104,7 @@ export async function startStack(options) {
   const allowedEmails = list('allowedEmails', options.allowedEmails);
   const stepUpPaths = options.stepUpPaths ?? [];
   checkStepUpPaths(stepUpPaths);
-  if (mode === 'forwardAuth' && stepUpPaths.length) throw new Error('startStack: stepUpPaths need mode "plugin" (forwardAuth has one policy for every path)');
+  if (mode === 'forwardAuth' && stepUpPaths.length) throw new Error('startStack: stepUpPaths need mode "plugin" (forwardAuth has one policy per resource, with the same scopes)');
   const allowedScopes = [...new Set([...scopes('allowedScopes', options.allowedScopes), ...requiredScopes, ...stepUpPaths.flatMap((s) => s.scopes)])];
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   checkBuilt();

@@ -4,8 +4,9 @@
 //     MCP routes  /mcp, /mcp/*           -> cors -> auth (plugin, resource <origin>/mcp) -> demo
 //                 /sse, /messages        -> cors -> auth (plugin, resource <origin>/sse) -> demo
 //                 step-up paths /mcp/x   -> cors -> auth (plugin, resource <origin>/mcp, more scopes) -> demo
-//                 (forwardAuth mode: one forwardAuth middleware to the sidecar's /auth instead,
-//                 and the metadata documents from the sidecar)
+//                 (forwardAuth mode: a forwardAuth middleware per resource instead, to the sidecar's
+//                 /auth?resource=<origin>/mcp and /auth?resource=<origin>/sse, and the metadata
+//                 documents from the sidecar)
 //     AS routes   discovery, /authorize, /token, /register, /revoke, /jwks, /callback,
 //                 /interaction/*         -> sidecar, no auth
 //   traefik entrypoint (ping, API, dashboard)
@@ -143,22 +144,27 @@ export function dynamicConfig(o) {
       routers[`step-up-${i}`] = { ...route(anyOf([path(entry.path), prefix(`${entry.path}/`)]), `step-up-${i}-auth`), priority: 200 };
     });
   } else {
-    if (o.stepUpPaths.length) throw new Error('stepUpPaths need mode "plugin": forwardAuth has one policy for every path');
-    middlewares['forward-auth'] = {
+    if (o.stepUpPaths.length) throw new Error('stepUpPaths need mode "plugin": forwardAuth has one policy per resource, with the same scopes');
+    // The sidecar holds one policy per RESOURCE entry. Each router's address names its resource:
+    // the /sse router also carries /messages, a path no resource URL covers, so choosing by the
+    // forwarded path alone would give it the first resource (/mcp) and refuse the /sse token.
+    const forwardAuth = (resource) => ({
       forwardAuth: {
-        address: `${o.sidecarUrl}/auth`,
+        address: `${o.sidecarUrl}/auth?resource=${resource}`,
         // Traefik deletes these from the client's request and copies the sidecar's values:
         // a spoofed X-Forwarded-User never reaches the MCP server, nor does the client's token.
         authResponseHeaders: ['X-Forwarded-User', 'Authorization'],
       },
-    };
-    routers.mcp = route(mcpRule, 'forward-auth');
-    routers.sse = route(sseRule, 'forward-auth');
-    // The sidecar's policy names one resource (the first of RESOURCE: /mcp); the sidecar serves
-    // its metadata document itself (a forwardAuth 2xx cannot carry a response body).
+    });
+    middlewares['mcp-auth'] = forwardAuth(resources.mcp);
+    middlewares['sse-auth'] = forwardAuth(resources.sse);
+    routers.mcp = route(mcpRule, 'mcp-auth');
+    routers.sse = route(sseRule, 'sse-auth');
+    // The sidecar serves each resource's metadata document itself (a forwardAuth 2xx cannot
+    // carry a response body); the bare path names the first resource (/mcp), as in plugin mode.
     routers.prm = {
       entryPoints: ['web'],
-      rule: anyOf([path(PRM_PATH), path(`${PRM_PATH}${MCP_PATH}`)]),
+      rule: anyOf([path(PRM_PATH), path(`${PRM_PATH}${MCP_PATH}`), path(`${PRM_PATH}${SSE_PATH}`)]),
       middlewares: ['cors'],
       service: 'sidecar',
       priority: 100,

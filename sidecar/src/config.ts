@@ -39,7 +39,10 @@ export interface SidecarConfig {
   /** Scopes clients may obtain (REQUIRED_SCOPES are always included). */
   allowedScopes: string[];
   requiredScopes: string[];
-  /** Canonical MCP URLs accepted as `resource`; the first is the default audience. */
+  /**
+   * Canonical MCP URLs accepted as `resource`; the first is the default audience. forwardAuth holds
+   * one policy per entry (each accepting only its own tokens); the first is its default policy.
+   */
   resources: string[];
   dataDir: string;
   redisUrl?: string;
@@ -198,11 +201,11 @@ function issuer(raw: RawSettings): string {
 function resources(raw: RawSettings, issuerUrl: string, protectedPath: string): string[] {
   const values = list(raw.RESOURCE);
   if (values.length === 0) return [new URL(issuerUrl).origin + protectedPath];
-  return values.map((value) => {
+  // `https://x/mcp` and `https://x/mcp/` are one resource: listed once.
+  return [...new Set(values.map((value) => {
     if (value.includes('#')) fail('RESOURCE', 'must not contain a fragment');
-    const url = serviceUrl('RESOURCE', value, true);
-    return url;
-  });
+    return serviceUrl('RESOURCE', value, true);
+  }))];
 }
 
 /** ALLOWED_EMAILS entries: an exact address or `@domain`, normalised like the policy does. */

@@ -1,7 +1,8 @@
 // The sidecar process: one node http server in front of oidc-provider.
 //
 //   /health, /metrics                       answered here (always at the root)
-//   /auth and PROTECTED_PATH                forwardAuth (Traefik without wasm plugins)
+//   /auth and PROTECTED_PATH                forwardAuth (Traefik without wasm plugins); ?resource=<URL> pins the policy
+//   /.well-known/oauth-protected-resource[<path of each RESOURCE>]  Protected Resource Metadata (forwardAuth setups)
 //   /.well-known/*-configuration/<path>     RFC 8414 / OIDC metadata for an issuer with a path
 //   <issuer path>/callback                  upstream login redirect URI
 //   <issuer path>/interaction/...           login and consent
@@ -16,6 +17,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import type { DestinationStream } from 'pino';
 import { ConfigError, type SidecarConfig } from './config.js';
 import { FORWARD_AUTH_MAX_HEADER_BYTES, createForwardAuthHandler, createMetadataHandler } from './forward-auth/handler.js';
+import { resourcePolicies } from './forward-auth/resource-policies.js';
 import { BodyTooLarge } from './http/body.js';
 import { clientAddress } from './http/client-address.js';
 import { RateLimiter } from './http/rate-limit.js';
@@ -27,7 +29,7 @@ import { startJwksFeed, traefikDynamicSnippet } from './keys/jwks-file.js';
 import { loadSigningKeys } from './keys/keystore.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { loadPolicyFile, policyFromSidecarConfig } from './policy/index.js';
+import { loadPolicyFile, policiesFromSidecarConfig } from './policy/index.js';
 import type { PolicyConfig } from './policy/types.js';
 import { AccountStore } from './provider/accounts.js';
 import { createProvider } from './provider/create-provider.js';
@@ -88,8 +90,8 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
       log,
       metrics,
     });
-    const policy = await forwardAuthPolicy(config, keys.publicJwks);
-    const forwardAuth = createForwardAuthHandler(policy, log, {
+    const policies = await forwardAuthPolicies(config, keys.publicJwks);
+    const forwardAuth = createForwardAuthHandler(policies, log, {
       onDecision: (decision) => {
         if (!decision.allow) metrics.denials.inc({ reason: `forward_auth:${decision.reason ?? 'unknown'}` });
       },
@@ -97,8 +99,10 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
     if (config.traefikSnippetFile) {
       // For Traefik setups without a mounted JWKS file: the plugin middleware with inline public
       // keys. Keys change only with `rotate-keys` + restart, so writing it at start is enough.
+      // One middleware: the first resource's policy (with several resources, the one a router
+      // without a more specific middleware gets, as in forwardAuth).
       const tmp = `${config.traefikSnippetFile}.${process.pid}.tmp`;
-      await writeFile(tmp, traefikDynamicSnippet(policy, keys.publicJwks as never), { mode: 0o644 });
+      await writeFile(tmp, traefikDynamicSnippet(policies[0]!, keys.publicJwks as never), { mode: 0o644 });
       await rename(tmp, config.traefikSnippetFile);
       log.info({ event: 'traefik_snippet.written', file: config.traefikSnippetFile }, 'Traefik dynamic-config snippet written');
     }
@@ -115,7 +119,7 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
 
     const handler = createRequestHandler({
       config, provider, storage, metrics, log, mountPath, interactions, forwardAuth,
-      metadata: createMetadataHandler(policy), metadataPath: policy.resourceMetadataPath,
+      metadata: createMetadataHandler(policies), isMetadataPath: resourcePolicies(policies).isMetadataPath,
       registrationLimiter: new RateLimiter(config.registrationRateLimit.count, config.registrationRateLimit.windowSeconds),
     });
     // forwardAuth must see oversized heads itself (to answer 414 / "token too large" exactly as the
@@ -203,10 +207,14 @@ async function loadStaticClients(file: string): Promise<ClientMetadata[]> {
   return parsed as ClientMetadata[];
 }
 
-async function forwardAuthPolicy(config: SidecarConfig, publicJwks: { keys: object[] }): Promise<PolicyConfig> {
+/**
+ * forwardAuth's policies: the POLICY_FILE document alone, or one per RESOURCE entry (each accepting
+ * only tokens for its own resource; the first is the default, see forward-auth/resource-policies.ts).
+ */
+async function forwardAuthPolicies(config: SidecarConfig, publicJwks: { keys: object[] }): Promise<PolicyConfig[]> {
   try {
-    if (config.policyFile) return await loadPolicyFile(config.policyFile);
-    return policyFromSidecarConfig({
+    if (config.policyFile) return [await loadPolicyFile(config.policyFile)];
+    return policiesFromSidecarConfig({
       issuer: config.issuer,
       resources: [...config.resources],
       requiredScopes: config.requiredScopes,
@@ -231,7 +239,8 @@ interface HandlerDeps {
   forwardAuth: (req: IncomingMessage, res: ServerResponse) => void;
   /** Protected Resource Metadata for forwardAuth setups (the plugin serves it itself). */
   metadata: (req: IncomingMessage, res: ServerResponse) => void;
-  metadataPath: string;
+  /** the bare well-known path and each resource's `/.well-known/oauth-protected-resource<path>` */
+  isMetadataPath: (path: string) => boolean;
   registrationLimiter: RateLimiter;
 }
 
@@ -271,7 +280,7 @@ function createRequestHandler(deps: HandlerDeps) {
     if (path === '/health') return health(deps, res);
     if (path === '/metrics') return metricsEndpoint(deps, res);
     if (path === '/auth' || path === config.protectedPath) return deps.forwardAuth(req, res);
-    if (path === '/.well-known/oauth-protected-resource' || path === deps.metadataPath) return deps.metadata(req, res);
+    if (deps.isMetadataPath(path)) return deps.metadata(req, res);
 
     // From here on oidc-provider (directly or through the interaction routes) sees the request.
     req.headers['x-forwarded-host'] = issuerUrl.host;

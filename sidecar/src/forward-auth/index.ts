@@ -1,8 +1,9 @@
-export { createForwardAuthHandler, createMetadataHandler, decideWithReload, FORWARD_AUTH_MAX_HEADER_BYTES, type ForwardAuthHandler, type ForwardAuthOptions } from './handler.js';
+export { createForwardAuthHandler, createMetadataHandler, decideWithReload, FORWARD_AUTH_MAX_HEADER_BYTES, UNKNOWN_RESOURCE_REASON, type ForwardAuthHandler, type ForwardAuthOptions } from './handler.js';
+export { pinnedResource, resourcePolicies, RESOURCE_PARAMETER, type ForwardedTarget, type Pin, type ResourcePolicies } from './resource-policies.js';
 export { decide, decideToken, identityHeaders, type DecideContext } from './decide.js';
 export { metadataAnswer, metadataDocument, userOf, type Decision, type Identity, type Outcome } from './decision.js';
 export { createKeySource, UNKNOWN_KID_RELOAD_SECONDS, type KeySource } from './key-source.js';
-export { forwardAuthRequestFrom, requestFacts, MAX_URI_BYTES, type ForwardAuthRequest, type RawRequest } from './request.js';
+export { forwardAuthRequestFrom, forwardedTarget, requestFacts, MAX_URI_BYTES, type ForwardAuthRequest, type RawRequest } from './request.js';
 export { classifyPath, type PathClass } from './paths.js';
 export { locateToken, queryTokens, uriWithoutAccessToken } from './locate-token.js';
 export { verifyAccessToken, checkTime, type VerifyResult } from './verify-token.js';

@@ -46,7 +46,7 @@ interface IssuerState {
   file?: FileState;
 }
 
-export function createKeySource(policy: PolicyConfig, log: LoggerLike, opts: { now?: () => number } = {}): KeySource {
+export function createKeySource(policy: Pick<PolicyConfig, 'issuers'>, log: LoggerLike, opts: { now?: () => number } = {}): KeySource {
   const nowMs = opts.now ?? Date.now;
   const nowSeconds = (): number => Math.floor(nowMs() / 1000);
   const states = new Map<string, IssuerState>();

@@ -74,15 +74,35 @@ function sized(raw: RawRequest, uriBytes: number, authBytes: number, acceptBytes
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const asUtf8 = (latin1: string): string => utf8.decode(Buffer.from(latin1, 'latin1'));
 
+/** Every raw value of header `name` (lower-case), in order, as latin1 text. */
+function headerValues(req: IncomingMessage, name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]!.toLowerCase() === name) out.push(req.rawHeaders[i + 1]!);
+  }
+  return out;
+}
+
+/** The value of a header given exactly once, read as UTF-8; undefined when missing or repeated. */
+export function singleHeader(req: IncomingMessage, name: string): string | undefined {
+  const values = headerValues(req, name);
+  return values.length === 1 ? asUtf8(values[0]!) : undefined;
+}
+
+/**
+ * What picks the policy among several resources (resource-policies.ts): X-Forwarded-Uri and
+ * X-Forwarded-Host, each only when sent exactly once; a URI over MAX_URI_BYTES counts as missing
+ * (the decision answers 414 for it anyway).
+ */
+export function forwardedTarget(req: IncomingMessage): { uri: string | undefined; host: string | undefined } {
+  const uris = headerValues(req, 'x-forwarded-uri');
+  const uri = uris.length === 1 && uris[0]!.length <= MAX_URI_BYTES ? asUtf8(uris[0]!) : undefined;
+  return { uri, host: singleHeader(req, 'x-forwarded-host') };
+}
+
 /** The facts of a forwardAuth request as Traefik sends it. */
 export function forwardAuthRequestFrom(req: IncomingMessage, maxTokenBytes: number): ForwardAuthRequest {
-  const values = (name: string): string[] => {
-    const out: string[] = [];
-    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-      if (req.rawHeaders[i]!.toLowerCase() === name) out.push(req.rawHeaders[i + 1]!);
-    }
-    return out;
-  };
+  const values = (name: string): string[] => headerValues(req, name);
   const methods = values('x-forwarded-method');
   const uris = values('x-forwarded-uri');
   const authorization = values('authorization');

@@ -4,7 +4,7 @@ export { PolicyConfigError } from './errors.js';
 export type { ForwardHeaders, IssuerPolicy, JWK, JWKS, PolicyConfig, SigningAlg } from './types.js';
 export { SIGNING_ALGS } from './types.js';
 export { DEFAULTS, WELL_KNOWN_PRM, isAbsoluteHttpUrl, loadPolicy, loadPolicyFile, loadPolicyTree, normalizeTyp, parsePolicyText } from './load.js';
-export { policyFromSidecarConfig, type SidecarPolicyInput } from './from-sidecar-config.js';
+export { policiesFromSidecarConfig, policyFromSidecarConfig, type SidecarPolicyInput } from './from-sidecar-config.js';
 export { protectedResourceMetadataUrl } from './prm.js';
 export { emailAllowed, emailOnAllowlist, normalizeAllowlistEntry, normalizeEmail } from './email.js';
 export { isCleanPath, isValidPathPrefix, loosePath, needsToken, pathOf, queryOf } from './paths.js';
