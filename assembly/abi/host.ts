@@ -134,7 +134,27 @@ export function getConfigBytes(): Uint8Array {
   return out;
 }
 
-export function getMethod(): string { return fetchString(VALUE_METHOD); }
+// Methods nearly every request uses, returned as these literals so reading one allocates nothing.
+const COMMON_METHODS: string[] = ["GET", "POST", "OPTIONS", "HEAD", "DELETE", "PUT", "PATCH"];
+
+/** True when `len` bytes at `ptr` are exactly the ASCII string `s`. */
+function bytesEqualAscii(ptr: usize, len: i32, s: string): bool {
+  if (len != s.length) return false;
+  for (let i = 0; i < len; i++) {
+    if (<i32>load<u8>(ptr + <usize>i) != s.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+export function getMethod(): string {
+  let n = fetchValue(VALUE_METHOD);
+  if (n <= 0) return "";
+  let ptr = changetype<usize>(scratch);
+  for (let i = 0; i < COMMON_METHODS.length; i++) {
+    if (bytesEqualAscii(ptr, n, COMMON_METHODS[i])) return COMMON_METHODS[i];
+  }
+  return decodeUtf8LossyUnsafe(ptr, <usize>n);
+}
 /**
  * Escaped path plus "?query"; "/" when the path is empty. Over `maxBytes`: "" and
  * lastValueTooLarge() is true.
@@ -232,6 +252,97 @@ export function getHeaderValuesRaw(kind: HeaderKind, name: string): Uint8Array[]
   return splitBytes(fetchList(kind, keyLen));
 }
 
+// ---- raw lists read in place (the per-request hot path: no strings made) ---------------------------
+
+/**
+ * A NUL-terminated list (header names or values) copied out of the host into a buffer the caller
+ * keeps and reuses, to be read in place with load<u8>. Holds only complete entries: every entry in
+ * [dataStart, dataStart + byteLength) ends with its NUL.
+ */
+export class RawList {
+  buffer: ArrayBuffer = new ArrayBuffer(512);
+  byteLength: u32 = 0;
+  count: u32 = 0;
+
+  get dataStart(): usize { return changetype<usize>(this.buffer); }
+
+  clear(): void {
+    this.byteLength = 0;
+    this.count = 0;
+  }
+}
+
+// Reads a list straight into `out.buffer` (growing it up to `cap`), as fetchList does for scratch.
+function fetchListInto(kind: i32, keyLen: i32, cap: u32, out: RawList): bool {
+  tooLarge = false;
+  let cl = callList(kind, keyLen, out.dataStart, <u32>out.buffer.byteLength);
+  let n = countLenBytes(cl);
+  if (n > cap || n > MAX_VALUE_BYTES) { tooLarge = true; return false; }
+  if (n > <u32>out.buffer.byteLength) {
+    let size = <u32>out.buffer.byteLength << 1;
+    if (size < n) size = n;
+    if (size > MAX_VALUE_BYTES) size = MAX_VALUE_BYTES;
+    out.buffer = new ArrayBuffer(<i32>size);
+    cl = callList(kind, keyLen, out.dataStart, <u32>out.buffer.byteLength);
+    // The list cannot change between the two calls; if it did, give up rather than read garbage.
+    if (countLenBytes(cl) > <u32>out.buffer.byteLength) { tooLarge = true; return false; }
+  }
+  keepCompleteEntries(cl, out);
+  return true;
+}
+
+// @ts-ignore: decorator
+@inline const LOW_BITS: u64 = 0x0101010101010101;
+// @ts-ignore: decorator
+@inline const HIGH_BITS: u64 = 0x8080808080808080;
+
+// Sets out.byteLength/count to the complete entries the host wrote, at most `count` of them (as
+// splitStrings does: a final entry without its NUL is dropped). Skips NUL-free words 8 bytes at a
+// time: a bearer token is most of an Authorization list, and this runs on every request.
+function keepCompleteEntries(cl: u64, out: RawList): void {
+  let count = countLenCount(cl);
+  let len = <usize>countLenBytes(cl);
+  let base = out.dataStart;
+  let end: usize = 0;
+  let seen: u32 = 0;
+  let i: usize = 0;
+  while (i < len && seen < count) {
+    if (i + 8 <= len) {
+      let w = load<u64>(base + i);
+      if (((w - LOW_BITS) & ~w & HIGH_BITS) == 0) { i += 8; continue; }
+    }
+    if (load<u8>(base + i) == 0) {
+      seen++;
+      end = i + 1;
+    }
+    i++;
+  }
+  out.byteLength = <u32>end;
+  out.count = seen;
+}
+
+/** Header names of `kind` (lowercased, sorted) into `out`; false (out empty) when over the cap. */
+export function readHeaderNames(kind: HeaderKind, out: RawList): bool {
+  out.clear();
+  if (!validKind(kind)) { tooLarge = false; return false; }
+  return fetchListInto(kind, -1, MAX_VALUE_BYTES, out);
+}
+
+/**
+ * The values of `name` into `out`, as getHeaderValues reads them but without decoding: over
+ * `maxBytes` nothing is read, `out` is empty and lastValueTooLarge() is true.
+ */
+export function readHeaderValues(kind: HeaderKind, name: string, maxBytes: u32, out: RawList): bool {
+  out.clear();
+  let keyLen = prepareName(kind, name);
+  if (keyLen <= 0) { tooLarge = false; return false; }
+  if (!fetchListInto(kind, keyLen, maxBytes, out)) {
+    out.clear();
+    return false;
+  }
+  return true;
+}
+
 // ---- header writes ------------------------------------------------------------------------------
 
 /** Replaces every value of `name`. False (nothing sent) for an empty name, bad kind or huge value. */
@@ -259,6 +370,15 @@ export function removeHeader(kind: HeaderKind, name: string): bool {
   let keyLen = prepareName(kind, name);
   if (keyLen <= 0) return false;
   remove_header(<u32>kind, changetype<usize>(keyScratch), <u32>keyLen);
+  return true;
+}
+
+/** removeHeader for a name held as bytes (an entry of readHeaderNames), without making a string. */
+export function removeHeaderBytes(kind: HeaderKind, ptr: usize, len: u32): bool {
+  if (!validKind(kind) || len == 0 || len > MAX_VALUE_BYTES) return false;
+  if (len > <u32>keyScratch.byteLength) keyScratch = new ArrayBuffer(<i32>len);
+  memory.copy(changetype<usize>(keyScratch), ptr, len);
+  remove_header(<u32>kind, changetype<usize>(keyScratch), len);
   return true;
 }
 

@@ -17,6 +17,12 @@ export class Identity {
   clientId: string = '';
   expiresAt: f64 = 0;
   notBefore: f64 = -Infinity;
+  /**
+   * The scope and email verdict decide() reached for this identity (0 = not reached yet),
+   * remembered for cache hits: an identity lives in one instance's cache, whose configuration
+   * never changes, and the claims it was made from cannot change either.
+   */
+  policyVerdict: i32 = 0;
   /** The user header value: the email, or the subject when there is no email. */
   user(): string {
     return this.email.length > 0 ? this.email : this.subject;

@@ -6,7 +6,7 @@ import { JsonWriter } from '../encoding/json';
 import { Config, WELL_KNOWN_PRM } from './config';
 import { emailAllowed } from './email';
 import { missingScopes } from './scopes';
-import { needsToken, pathOf, queryOf, isCleanPath } from './paths';
+import { needsTokenOnPath, pathOf, queryOf, isCleanPath } from './paths';
 import { Identity, KeySource, checkTime, verifyAccessToken } from '../jwt/verifier';
 import { TokenCache } from '../jwt/cache';
 
@@ -34,6 +34,15 @@ export class RequestFacts {
   uri: string = '/';
   /** Every Authorization header value, in order. */
   authorization: string[] = [];
+  /**
+   * The plugin's fast path instead of `authorization`: when the request has exactly one
+   * Authorization value and it is `Bearer <token>` with a single space and a token of printable
+   * ASCII only (what every client sends), the token's bytes are read in place from the host's
+   * copy: `bearerLen` > 0 bytes at `bearerPtr`, valid while decide() runs. Such a value reads the
+   * same through `authorization`, so both ways decide alike; only no string is made for it.
+   */
+  bearerPtr: usize = 0;
+  bearerLen: i32 = 0;
   accept: string = '';
   /** True when an `Access-Control-Request-Method` header is present (CORS preflight). */
   preflight: bool = false;
@@ -45,12 +54,18 @@ export class RequestFacts {
   crossOrigin: bool = false;
 }
 
+const NO_HEADERS: string[] = [];
+
 export class Decision {
   outcome: Outcome = Outcome.Answer;
   status: i32 = 0;
-  /** Response headers as name/value pairs, in the order they are to be set. */
-  headerNames: string[] = [];
-  headerValues: string[] = [];
+  /**
+   * Response headers as name/value pairs, in the order they are to be set. Read-only outside
+   * header(): until the first header they are one shared empty array, so the decisions made on
+   * every allowed request allocate no arrays.
+   */
+  headerNames: string[] = NO_HEADERS;
+  headerValues: string[] = NO_HEADERS;
   body: string = '';
   identity: Identity | null = null;
   /** Short reason for the log ("token expired", "public path", ...). */
@@ -61,6 +76,10 @@ export class Decision {
   rewriteUri: string = '';
 
   header(name: string, value: string): Decision {
+    if (this.headerNames == NO_HEADERS) {
+      this.headerNames = new Array<string>();
+      this.headerValues = new Array<string>();
+    }
     this.headerNames.push(name);
     this.headerValues.push(value);
     return this;
@@ -244,15 +263,46 @@ export function uriWithoutAccessToken(uri: string): string {
 
 class TokenPick {
   token: string = '';
+  /** When > 0, the token is these bytes (RequestFacts.bearerPtr) and `token` is not filled in. */
+  rawPtr: usize = 0;
+  rawLen: i32 = 0;
   present: bool = false;
   error: string = '';
+
+  get length(): i32 {
+    return this.rawLen > 0 ? this.rawLen : this.token.length;
+  }
+
+  /** The token as a string, made from the raw bytes (printable ASCII) when it came that way. */
+  text(): string {
+    if (this.rawLen > 0 && this.token.length == 0) this.token = String.UTF8.decodeUnsafe(this.rawPtr, <usize>this.rawLen);
+    return this.token;
+  }
 }
 
 /** Reads the bearer token from the request: one Authorization header, or (only when enabled) the query. */
+// One pick serves every request (decide() never runs re-entrantly and nothing keeps the pick).
+const reusablePick = new TokenPick();
+
 function pickToken(facts: RequestFacts, config: Config): TokenPick {
-  const pick = new TokenPick();
+  const pick = reusablePick;
+  pick.token = '';
+  pick.rawPtr = 0;
+  pick.rawLen = 0;
+  pick.present = false;
+  pick.error = '';
   const fromQuery = facts.uri.includes('?') ? queryTokens(queryOf(facts.uri)) : new Array<string>();
   const q: string | null = fromQuery.length > 0 ? fromQuery[0] : null;
+  if (facts.bearerLen > 0) {
+    if (q != null) {
+      pick.error = 'token given in both the header and the query';
+      return pick;
+    }
+    pick.rawPtr = facts.bearerPtr;
+    pick.rawLen = facts.bearerLen;
+    pick.present = true;
+    return pick;
+  }
   if (facts.authorization.length > 1) {
     pick.error = 'more than one Authorization header';
     return pick;
@@ -316,6 +366,21 @@ function withCors(d: Decision, facts: RequestFacts): Decision {
   return d;
 }
 
+// Identity.policyVerdict values: what the configured scope and email rules say about a verified caller.
+const VERDICT_UNKNOWN = 0;
+const VERDICT_ALLOWED = 1;
+const VERDICT_SCOPE_MISSING = 2;
+const VERDICT_EMAIL_UNVERIFIED = 3;
+const VERDICT_EMAIL_NOT_ALLOWED = 4;
+
+/** Scopes first, then the verified flag, then the allowlist (docs/policy-contract.md). */
+function policyVerdict(config: Config, id: Identity): i32 {
+  if (missingScopes(config.requiredScopes, id.scopes).length > 0) return VERDICT_SCOPE_MISSING;
+  if (config.requireEmailVerified && !id.emailVerified) return VERDICT_EMAIL_UNVERIFIED;
+  if (config.allowedEmails.length > 0 && !emailAllowed(config.allowedEmails, id.email)) return VERDICT_EMAIL_NOT_ALLOWED;
+  return VERDICT_ALLOWED;
+}
+
 export function decide(facts: RequestFacts, config: Config, keys: KeySource, cache: TokenCache, now: i64): Decision {
   const d = decideInner(facts, config, keys, cache, now);
   if (d.outcome != Outcome.Answer && config.allowQueryToken && config.stripAuthorization && facts.uri.includes('access_token')) {
@@ -331,10 +396,11 @@ function decideInner(facts: RequestFacts, config: Config, keys: KeySource, cache
     return d;
   }
   const path = pathOf(facts.uri);
-  const isMetadataPath = isCleanPath(path) && (path == WELL_KNOWN_PRM || path == config.metadataPathWithResource);
+  const clean = isCleanPath(path);
+  const isMetadataPath = clean && (path == WELL_KNOWN_PRM || path == config.metadataPathWithResource);
   if (isMetadataPath) return metadataAnswer(config, facts.method);
   if (facts.method == 'OPTIONS' && facts.preflight) return pass('cors preflight');
-  if (!needsToken(path, config.protectedPaths, config.publicPaths)) return pass('public path');
+  if (!needsTokenOnPath(path, clean, config.protectedPaths, config.publicPaths)) return pass('public path');
 
   if (facts.authorizationTooLarge) return invalidTokenAnswer(config, 'token too large');
   const pick = pickToken(facts, config);
@@ -351,41 +417,33 @@ function decideInner(facts: RequestFacts, config: Config, keys: KeySource, cache
     }
     return missingTokenAnswer(config);
   }
-  if (pick.token.length > config.maxTokenBytes) return invalidTokenAnswer(config, 'token too large');
+  if (pick.length > config.maxTokenBytes) return invalidTokenAnswer(config, 'token too large');
 
-  let identity = cache.lookup(pick.token);
+  let identity = pick.rawLen > 0 ? cache.lookupBytes(pick.rawPtr, <usize>pick.rawLen) : cache.lookup(pick.token);
   let cached = identity != null;
   if (identity != null) {
     const timeReason = checkTime(identity!, <f64>now, <f64>config.clockSkewSeconds);
     if (timeReason.length > 0) {
-      cache.remove(pick.token);
+      if (pick.rawLen > 0) cache.removeBytes(pick.rawPtr, <usize>pick.rawLen);
+      else cache.remove(pick.token);
       return invalidTokenAnswer(config, timeReason);
     }
   } else {
-    const result = verifyAccessToken(pick.token, config, keys, now);
+    const result = verifyAccessToken(pick.text(), config, keys, now);
     if (result.identity == null) return invalidTokenAnswer(config, result.reason);
     identity = result.identity;
-    cache.store(pick.token, identity!);
+    if (pick.rawLen > 0) cache.storeBytes(pick.rawPtr, <usize>pick.rawLen, identity!);
+    else cache.store(pick.token, identity!);
   }
   const id = identity!;
 
-  const missing = missingScopes(config.requiredScopes, id.scopes);
-  if (missing.length > 0) {
-    const d = insufficientScopeAnswer(config, 'missing required scope');
+  if (id.policyVerdict == VERDICT_UNKNOWN) id.policyVerdict = policyVerdict(config, id);
+  if (id.policyVerdict != VERDICT_ALLOWED) {
+    const d = id.policyVerdict == VERDICT_SCOPE_MISSING
+      ? insufficientScopeAnswer(config, 'missing required scope')
+      : accessDeniedAnswer(config, id.policyVerdict == VERDICT_EMAIL_UNVERIFIED ? 'email not verified' : 'email not allowed');
     d.identity = id;
     return d;
-  }
-  if (config.allowedEmails.length > 0 || config.requireEmailVerified) {
-    if (config.requireEmailVerified && !id.emailVerified) {
-      const d = accessDeniedAnswer(config, 'email not verified');
-      d.identity = id;
-      return d;
-    }
-    if (config.allowedEmails.length > 0 && !emailAllowed(config.allowedEmails, id.email)) {
-      const d = accessDeniedAnswer(config, 'email not allowed');
-      d.identity = id;
-      return d;
-    }
   }
   const d = new Decision();
   d.outcome = Outcome.Allow;

@@ -139,7 +139,11 @@ function matchesSegmentPrefix(path: string, prefixes: string[]): bool {
 
 /** True when the request needs a valid token. */
 export function needsToken(path: string, protectedPaths: string[], publicPaths: string[]): bool {
-  const clean = isCleanPath(path);
+  return needsTokenOnPath(path, isCleanPath(path), protectedPaths, publicPaths);
+}
+
+/** needsToken when the caller already knows whether `path` is clean (`clean` = isCleanPath(path)). */
+export function needsTokenOnPath(path: string, clean: bool, protectedPaths: string[], publicPaths: string[]): bool {
   if (clean && matchesSegmentPrefix(path, publicPaths)) return false;
   if (!clean) return true;
   // The common configuration protects everything: no need to build the loose form.

@@ -121,7 +121,7 @@ describe('get-traefik.mjs', () => {
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('does not run `version`');
-    expect(result.stderr).toMatch(/no Go toolchain found .*Install Go >= 1\.26/);
+    expect(result.stderr).toMatch(/no Go toolchain found .*Install Go >= 1\.25/);
     expect(result.stderr).toContain('set TRAEFIK_BIN');
   });
 

@@ -80,6 +80,8 @@ export interface HttpWasmHostOptions {
   freshInstancePerRequest?: boolean;
   /** Host used when a request gives none (default "localhost"). */
   defaultHost?: string;
+  /** Called before every import the guest calls ("http_handler.get_uri", ...): for cost tests. */
+  onHostCall?: (name: string) => void;
 }
 
 export interface GuestRequest {
@@ -239,6 +241,21 @@ export class HttpWasmHost {
 
   // ---- instances ----------------------------------------------------------------------------
 
+  private observed<T extends object>(module: string, functions: T): T {
+    const onHostCall = this.options.onHostCall;
+    if (!onHostCall) return functions;
+    const wrapped: Record<string, unknown> = {};
+    for (const [name, fn] of Object.entries(functions)) {
+      wrapped[name] = typeof fn === 'function'
+        ? (...args: unknown[]) => {
+            onHostCall(`${module}.${name}`);
+            return (fn as (...a: unknown[]) => unknown)(...args);
+          }
+        : fn;
+    }
+    return wrapped as T;
+  }
+
   private instantiate(): GuestInstance {
     const g: GuestInstance = {
       id: ++this.instanceCounter, instance: undefined as unknown as WebAssembly.Instance,
@@ -247,7 +264,10 @@ export class HttpWasmHost {
     const wasi = new TraefikWasi({
       mounts: this.mounts, env: this.env, realtimeMs: () => this.now() + this.clockOffsetMs,
     });
-    const imports = { [HTTP_HANDLER_MODULE]: httpHandlerImports(g, this.middlewareState()), [WASI_MODULE]: wasi.imports };
+    const imports = {
+      [HTTP_HANDLER_MODULE]: this.observed(HTTP_HANDLER_MODULE, httpHandlerImports(g, this.middlewareState())),
+      [WASI_MODULE]: this.observed(WASI_MODULE, wasi.imports),
+    };
     try {
       g.instance = new WebAssembly.Instance(this.module, imports as WebAssembly.Imports);
     } catch (e) {

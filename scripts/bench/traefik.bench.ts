@@ -26,7 +26,7 @@ import { FETCH_TIMEOUT_MS, freePort, LOCALHOST, machineCpuTicks, cpuSeconds, rss
 import { chartSvg, markdownSection } from './lib/report.js';
 import { checkTargets, soakGrowth, soakSlope, type CpuShare, type RunInfo, type ScenarioId, type ScenarioResult, type SoakResult } from './lib/results.js';
 import { NOOP_PLUGIN_NAME, startBenchTraefik, PLUGIN_NAME, type BenchTraefik } from './lib/traefik.js';
-import { badSignatureFile, EMAIL, ISSUER, keysJwks, loadOrCreateKeys, oneToken, REQUIRED_SCOPE, RESOURCE, validTokenFile, type TokenFile } from './lib/tokens.js';
+import { badSignatureFile, benchPolicy, EMAIL, keysJwks, loadOrCreateKeys, oneToken, validTokenFile, type TokenFile } from './lib/tokens.js';
 import { startWrk, wrkVersion, type WrkResult } from './lib/wrk.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -68,17 +68,6 @@ if (ONLY) for (const id of ONLY) if (!ALL_SCENARIOS.includes(id as ScenarioId)) 
 if (THREADS > CONNECTIONS) throw new Error('--threads must not exceed --connections');
 
 const log = (message: string) => console.error(`[bench] ${message}`);
-
-// ---- the policy both enforcement points get -------------------------------------------------------
-
-function policyDocument(jwks: unknown): Record<string, unknown> {
-  return {
-    resource: RESOURCE,
-    requiredScopes: [REQUIRED_SCOPE],
-    allowedEmails: ['@example.com'],
-    issuers: [{ issuer: ISSUER, algorithms: ['RS256', 'EdDSA'], jwks }],
-  };
-}
 
 type Middleware = 'none' | 'noop' | 'plugin' | 'forwardAuth';
 
@@ -202,7 +191,7 @@ async function main(): Promise<void> {
   requireTool('go', ['build', '-o', upstreamBinary, './scripts/bench/upstream/main.go'], 'Go is needed to build scripts/bench/upstream');
 
   const keys = await loadOrCreateKeys(cacheDir);
-  const policy = policyDocument(keysJwks(keys));
+  const policy = benchPolicy(keysJwks(keys));
   const singleToken = await oneToken(keys.RS256);
   const want = (id: ScenarioId) => !ONLY || ONLY.includes(id);
   const tokenFiles: Partial<Record<'RS256' | 'EdDSA' | 'bad', TokenFile>> = {};

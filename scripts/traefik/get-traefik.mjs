@@ -246,7 +246,7 @@ async function buildTraefik(version, binary, dir) {
   const found = findGo();
   if (!found) {
     throw new Error(
-      `no Go toolchain found (looked at ${process.env.GO ? `$GO=${process.env.GO}` : '`go` on PATH and /usr/local/go/bin/go'}). Install Go >= 1.26 ` +
+      `no Go toolchain found (looked at ${process.env.GO ? `$GO=${process.env.GO}` : '`go` on PATH and /usr/local/go/bin/go'}). Install Go >= 1.25 (what Traefik v3.6 asks for) ` +
         '(e.g. `apt-get install golang-go` if it is new enough, or the official Go tarball into /usr/local/go) ' +
         'so Traefik can be built, or set TRAEFIK_BIN=/path/to/traefik (a Traefik v3 binary).',
     );

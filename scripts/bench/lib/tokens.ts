@@ -135,3 +135,13 @@ export async function badSignatureFile(valid: TokenFile): Promise<TokenFile> {
 export function keysJwks(keys: BenchKeys): { keys: JWK[] } {
   return { keys: [keys.RS256.publicJwk, keys.EdDSA.publicJwk] };
 }
+
+/** The plugin options every benchmark gives both enforcement points (plugin and forwardAuth). */
+export function benchPolicy(jwks: unknown): Record<string, unknown> {
+  return {
+    resource: RESOURCE,
+    requiredScopes: [REQUIRED_SCOPE],
+    allowedEmails: ['@example.com'],
+    issuers: [{ issuer: ISSUER, algorithms: ['RS256', 'EdDSA'], jwks }],
+  };
+}
