@@ -99,10 +99,9 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
     if (config.traefikSnippetFile) {
       // For Traefik setups without a mounted JWKS file: the plugin middleware with inline public
       // keys. Keys change only with `rotate-keys` + restart, so writing it at start is enough.
-      // One middleware: the first resource's policy (with several resources, the one a router
-      // without a more specific middleware gets, as in forwardAuth).
+      // One middleware per resource (`mcpauth` for the first), each accepting only its own audience.
       const tmp = `${config.traefikSnippetFile}.${process.pid}.tmp`;
-      await writeFile(tmp, traefikDynamicSnippet(policies[0]!, keys.publicJwks as never), { mode: 0o644 });
+      await writeFile(tmp, traefikDynamicSnippet(policies, keys.publicJwks as never), { mode: 0o644 });
       await rename(tmp, config.traefikSnippetFile);
       log.info({ event: 'traefik_snippet.written', file: config.traefikSnippetFile }, 'Traefik dynamic-config snippet written');
     }

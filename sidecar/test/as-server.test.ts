@@ -98,6 +98,39 @@ describe('Traefik snippet for setups without mounts (TRAEFIK_SNIPPET_FILE)', () 
   });
 });
 
+describe('Traefik snippet with several resources', () => {
+  it('holds one middleware per RESOURCE URL; each accepts tokens for its own resource only', async () => {
+    const { parse } = await import('yaml');
+    const { HttpWasmHost } = await import('../../host-tests/host/index.js');
+    const snippetDir = await mkdtemp(path.join(tmpdir(), 'mcpauth-snippet-'));
+    const snippetFile = path.join(snippetDir, 'mcpauth.yml');
+    const sseResource = new URL('/sse', TEST_RESOURCE).href;
+    const s3 = await startTestSidecar(upstream, { TRAEFIK_SNIPPET_FILE: snippetFile, RESOURCE: `${TEST_RESOURCE},${sseResource}` });
+    try {
+      const text = await readFile(snippetFile, 'utf8');
+      expect(text).toContain(`#   mcpauth: ${TEST_RESOURCE}`);
+      expect(text).toContain(`#   mcpauth-sse: ${sseResource}`);
+      const doc = parse(text) as { http: { middlewares: Record<string, { plugin: { mcpauth: Record<string, unknown> } }> } };
+      expect(Object.keys(doc.http.middlewares)).toEqual(['mcpauth', 'mcpauth-sse']);
+      const wasm = path.join(path.dirname(new URL(import.meta.url).pathname), '../../build/plugin.wasm');
+      const mcp = await HttpWasmHost.create(wasm, { config: doc.http.middlewares['mcpauth']!.plugin.mcpauth });
+      const sse = await HttpWasmHost.create(wasm, { config: doc.http.middlewares['mcpauth-sse']!.plugin.mcpauth });
+      const client = await s3.driver.registerOk({ redirect_uris: ['http://127.0.0.1/cb'], token_endpoint_auth_method: 'none' });
+      const forSse = (await s3.driver.loginAndExchange({ client, scope: 'mcp:tools', resource: sseResource })).tokens.json.access_token as string;
+      const bearer = (token: string): Array<[string, string]> => [['Authorization', `Bearer ${token}`]];
+      const atSse = await sse.handle({ uri: '/sse', headers: bearer(forSse) });
+      expect(atSse.status).toBe(200);
+      const atMcp = await mcp.handle({ uri: '/mcp', headers: bearer(forSse) });
+      expect(atMcp.status).toBe(401);
+      expect(atMcp.json().error_description).toBe('audience not accepted');
+      expect((await sse.handle({ uri: '/.well-known/oauth-protected-resource/sse' })).json().resource).toBe(sseResource);
+    } finally {
+      await s3.stop();
+      await rm(snippetDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('JWKS file feed', () => {
   it('writes the public key that signs access tokens', async () => {
     const token = await accessToken();

@@ -81,11 +81,39 @@ export function pluginOptions(policy: PolicyConfig, jwks: { keys: JWK[] }): Reco
   };
 }
 
-export function traefikDynamicSnippet(policy: PolicyConfig, jwks: { keys: JWK[] }): string {
-  const doc: Yaml = { http: { middlewares: { mcpauth: { plugin: { mcpauth: pluginOptions(policy, jwks) } } } } };
+/**
+ * The middleware name for each policy: `mcpauth` for the first resource (the name a
+ * single-resource setup always had), `mcpauth-<path>` for the others (`mcpauth-sse` for
+ * https://mcp.example.com/sse), numbered when paths do not tell them apart.
+ */
+export function snippetMiddlewareNames(policies: readonly PolicyConfig[]): string[] {
+  const names: string[] = [];
+  policies.forEach((policy, i) => {
+    if (i === 0) {
+      names.push('mcpauth');
+      return;
+    }
+    const slug = new URL(policy.resource).pathname.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+    let name = slug.length > 0 ? `mcpauth-${slug}` : `mcpauth-${i + 1}`;
+    if (names.includes(name)) name = `mcpauth-${i + 1}`;
+    names.push(name);
+  });
+  return names;
+}
+
+/** The snippet: one plugin middleware per resource, each with its own resource and audience. */
+export function traefikDynamicSnippet(policies: PolicyConfig | readonly PolicyConfig[], jwks: { keys: JWK[] }): string {
+  const list = Array.isArray(policies) ? (policies as readonly PolicyConfig[]) : [policies as PolicyConfig];
+  const names = snippetMiddlewareNames(list);
+  const middlewares: { [key: string]: Yaml } = {};
+  list.forEach((policy, i) => {
+    middlewares[names[i]!] = { plugin: { mcpauth: pluginOptions(policy, jwks) } };
+  });
+  const doc: Yaml = { http: { middlewares } };
   return [
     '# Traefik dynamic configuration: the mcpauth plugin middleware with inline keys.',
     '# Needs the plugin in the static configuration (experimental.plugins.mcpauth or localPlugins.mcpauth).',
-    '# Attach it to the MCP router with `middlewares: [mcpauth]`. Regenerate after a key rotation.',
+    '# Attach each middleware to the router that serves its resource; regenerate after a key rotation.',
+    ...list.map((policy, i) => `#   ${names[i]}: ${policy.resource}`),
   ].join('\n') + emit(doc, '') + '\n';
 }
