@@ -36,6 +36,9 @@ export interface DemoServerOptions {
   log?: (event: Record<string, unknown>) => void;
 }
 
+/** Longer than Traefik's default idle timeout for backend connections (90 s). */
+export const UPSTREAM_KEEP_ALIVE_MS = 95_000;
+
 export interface RunningDemoServer {
   url: string;
   port: number;
@@ -190,6 +193,9 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       else res.end();
     });
   });
+  // Traefik keeps idle connections to a backend for 90 s by default; if the backend closes one
+  // first (Node's default is 5 s), a request Traefik sends on it just then fails. Outlive it.
+  server.keepAliveTimeout = UPSTREAM_KEEP_ALIVE_MS;
 
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

@@ -8,6 +8,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { startDemoServer, type RunningDemoServer } from '../../demo-mcp-server/src/server.js';
 import { REDACTED, redactHeaders } from '../../demo-mcp-server/src/tools.js';
+import { twoRequestsOnOneSocket } from '../lib/keep-alive.js';
 
 let server: RunningDemoServer;
 
@@ -177,4 +178,8 @@ describe('plain HTTP', () => {
   it('redactHeaders replaces exactly the sensitive (lower-cased) names', () => {
     expect(redactHeaders({ authorization: 'x', 'x-other': 'y' })).toEqual({ authorization: REDACTED, 'x-other': 'y' });
   });
+});
+
+it('keeps an idle keep-alive connection open longer than Node\'s 5 s default (Traefik reuses them for up to 90 s)', async () => {
+  expect(await twoRequestsOnOneSocket(server.url, '/health', 6_000)).toEqual({ first: 200, second: 200 });
 });

@@ -132,6 +132,9 @@ export async function startSidecar(config: SidecarConfig, options: SidecarOption
     });
     server.headersTimeout = 20_000;
     server.requestTimeout = 30_000;
+    // Traefik keeps idle connections to a backend for 90 s by default; if the sidecar closed one
+    // first (Node's default is 5 s), a request Traefik sends on it just then would fail.
+    server.keepAliveTimeout = 95_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => {

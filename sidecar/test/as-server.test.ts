@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundlePath, buildBundle } from './as-lib/child.js';
 import { startTestSidecar, TEST_RESOURCE, type TestSidecar } from './as-lib/harness.js';
 import { startMockUpstream, type MockUpstream } from './as-lib/mock-upstream.js';
+import { twoRequestsOnOneSocket } from '../../host-tests/lib/keep-alive.js';
 
 let upstream: MockUpstream;
 let t: TestSidecar;
@@ -69,6 +70,12 @@ describe('forwardAuth setups: metadata and oversized requests', () => {
       req.end();
     });
     expect(res).toBe(414);
+  });
+});
+
+describe('behind Traefik', () => {
+  it('keeps an idle keep-alive connection open longer than Node\'s 5 s default (Traefik reuses them for up to 90 s)', async () => {
+    expect(await twoRequestsOnOneSocket(t.sidecar.url, '/health', 6_000)).toEqual({ first: 200, second: 200 });
   });
 });
 
