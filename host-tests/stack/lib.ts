@@ -9,6 +9,8 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ClientDriver, type RegisteredClient } from '../../sidecar/test/as-lib/client-driver.js';
 import { buildStack } from '../../scripts/stack/build.mjs';
+import type { RunningStack } from '../../scripts/stack/stack.d.mts';
+import { afterEach } from 'vitest';
 
 export { ClientDriver };
 
@@ -120,4 +122,19 @@ export function commandLine(pid: number): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * After a failed test, prints the last lines of every process's log of the stack (Traefik, the
+ * sidecar, the demo server, the dev IdP): the temporary data directory holding them is deleted
+ * when the suite ends.
+ */
+export function printStackLogsOnFailure(stack: () => RunningStack | undefined, lines = 40): void {
+  afterEach(({ task }) => {
+    const running = stack();
+    if (task.result?.state !== 'fail' || !running) return;
+    for (const name of Object.keys(running.logFiles) as Array<keyof RunningStack['logFiles']>) {
+      console.error(`---- ${name} (last ${lines} lines of ${running.logFiles[name]}) ----\n${running.logs(name, lines)}`);
+    }
+  });
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PortInUseError } from '../../scripts/stack/ports.mjs';
 import { startStack } from '../../scripts/stack/stack.mjs';
 import type { RunningStack } from '../../scripts/stack/stack.d.mts';
-import { buildBundles, connect, login, processGone, removeTempDirs, structured, tempDir } from './lib.js';
+import { buildBundles, connect, login, printStackLogsOnFailure, processGone, removeTempDirs, structured, tempDir } from './lib.js';
 
 afterAll(removeTempDirs);
 
@@ -46,6 +46,7 @@ describe('plugin mode', () => {
       devUser: { email: 'alice@example.com' },
     });
   });
+  printStackLogsOnFailure(() => stack);
 
   afterAll(async () => {
     await stack?.stop();
@@ -188,6 +189,7 @@ describe('forwardAuth mode', () => {
     await buildBundles();
     stack = await startStack({ dataDir: await tempDir('forward-auth'), mode: 'forwardAuth', requiredScopes: ['mcp:tools'], devUser: { email: 'carol@example.com' } });
   });
+  printStackLogsOnFailure(() => stack);
 
   afterAll(async () => {
     await stack?.stop();
