@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../../scripts/stack/ports.mjs';
 
 export interface LocalPlugin {
   /** Plugin key: `experimental.localPlugins.<name>` and `middlewares.<mw>.plugin.<name>`. */
@@ -78,17 +79,8 @@ const LOCALHOST = '127.0.0.1';
 const STOP_GRACE_MS = 5_000;
 const POLL_MS = 100;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, LOCALHOST, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A free TCP port on 127.0.0.1 (one implementation for every test and script: scripts/stack/ports.mjs). */
+export { freePort };
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,7 +1,6 @@
 // Starts a real sidecar (in-process, on a free 127.0.0.1 port) against a mock upstream, with
 // its JSON logs captured in memory.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,21 +8,13 @@ import { loadConfig, type RawSettings, type SidecarConfig } from '../../src/conf
 import { startSidecar, type RunningSidecar } from '../../src/server.js';
 import { ClientDriver } from './client-driver.js';
 import type { MockUpstream } from './mock-upstream.js';
+import { freePort } from '../../../scripts/stack/ports.mjs';
 
 export const TEST_RESOURCE = 'https://mcp.example.test/mcp';
 export const UPSTREAM_CLIENT_ID = 'mcpauth-upstream-client';
 export const UPSTREAM_CLIENT_SECRET = 'upstream-client-secret-value-0123456789';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface TestSidecar {
   sidecar: RunningSidecar;
