@@ -168,101 +168,26 @@ export function getSourceAddr(): string { return fetchString(VALUE_SOURCE_ADDR);
 
 function validKind(kind: i32): bool { return kind >= 0 && kind <= 3; }
 
-// Reads header names (keyLen < 0) or the values of the name in keyScratch[0..keyLen) into scratch.
-// Returns the CountLen actually in scratch; 0 when empty or too large (tooLarge set).
+// Asks for header names (keyLen < 0) or the values of the name in keyScratch[0..keyLen).
 function callList(kind: i32, keyLen: i32, buf: usize, limit: u32): u64 {
   if (keyLen < 0) return get_header_names(<u32>kind, buf, limit);
   return get_header_values(<u32>kind, changetype<usize>(keyScratch), <u32>keyLen, buf, limit);
 }
 
-function fetchList(kind: i32, keyLen: i32, cap: u32 = MAX_VALUE_BYTES): u64 {
-  tooLarge = false;
-  let cl = callList(kind, keyLen, changetype<usize>(scratch), <u32>scratch.byteLength);
-  let n = countLenBytes(cl);
-  if (n > cap) { tooLarge = true; return 0; }
-  if (n <= <u32>scratch.byteLength) return cl;
-  if (!ensureScratch(n)) { tooLarge = true; return 0; }
-  cl = callList(kind, keyLen, changetype<usize>(scratch), <u32>scratch.byteLength);
-  if (countLenBytes(cl) > <u32>scratch.byteLength) { tooLarge = true; return 0; }
-  return cl;
-}
-
-// Splits scratch[0..len) at NULs into at most `count` strings. A final entry without its NUL is
-// ignored (the ABI always terminates entries), so a short write cannot produce a half value.
-function splitStrings(cl: u64): string[] {
-  let count = countLenCount(cl);
-  let len = <usize>countLenBytes(cl);
-  let out = new Array<string>(0);
-  let base = changetype<usize>(scratch);
-  let start: usize = 0;
-  for (let i: usize = 0; i < len && <u32>out.length < count; i++) {
-    if (load<u8>(base + i) == 0) {
-      out.push(decodeUtf8LossyUnsafe(base + start, i - start));
-      start = i + 1;
-    }
-  }
-  return out;
-}
-
-function splitBytes(cl: u64): Uint8Array[] {
-  let count = countLenCount(cl);
-  let len = <usize>countLenBytes(cl);
-  let out = new Array<Uint8Array>(0);
-  let base = changetype<usize>(scratch);
-  let start: usize = 0;
-  for (let i: usize = 0; i < len && <u32>out.length < count; i++) {
-    if (load<u8>(base + i) == 0) {
-      let v = new Uint8Array(<i32>(i - start));
-      memory.copy(v.dataStart, base + start, i - start);
-      out.push(v);
-      start = i + 1;
-    }
-  }
-  return out;
-}
-
-/** Lowercased, sorted header names of `kind` (request names include "host"). */
-export function getHeaderNames(kind: HeaderKind): string[] {
-  if (!validKind(kind)) return new Array<string>(0);
-  return splitStrings(fetchList(kind, -1));
-}
-
-// Header names must be non-empty for the host (it panics otherwise).
-function prepareName(kind: i32, name: string): i32 {
-  if (!validKind(kind) || name.length == 0) return -1;
-  return encodeKey(name);
-}
-
 /**
- * All values of `name` (case-insensitive) in order; invalid UTF-8 becomes U+FFFD. When all values
- * together (with their NULs) exceed `maxBytes`, nothing is read: the result is empty and
- * lastValueTooLarge() is true. Hostile clients can send up to Go's 1 MiB header limit; a cap
- * keeps such values from ever being copied into guest memory.
- */
-export function getHeaderValues(kind: HeaderKind, name: string, maxBytes: u32 = MAX_VALUE_BYTES): string[] {
-  let keyLen = prepareName(kind, name);
-  if (keyLen <= 0) { tooLarge = false; return new Array<string>(0); }
-  return splitStrings(fetchList(kind, keyLen, maxBytes));
-}
-
-/** All values of `name` as the exact bytes the host holds. */
-export function getHeaderValuesRaw(kind: HeaderKind, name: string): Uint8Array[] {
-  let keyLen = prepareName(kind, name);
-  if (keyLen <= 0) { tooLarge = false; return new Array<Uint8Array>(0); }
-  return splitBytes(fetchList(kind, keyLen));
-}
-
-// ---- raw lists read in place (the per-request hot path: no strings made) ---------------------------
-
-/**
- * A NUL-terminated list (header names or values) copied out of the host into a buffer the caller
- * keeps and reuses, to be read in place with load<u8>. Holds only complete entries: every entry in
- * [dataStart, dataStart + byteLength) ends with its NUL.
+ * A NUL-terminated list (header names or values) copied out of the host into a buffer, to be read
+ * in place with load<u8>. Holds only complete entries: every entry in
+ * [dataStart, dataStart + byteLength) ends with its NUL. The plugin keeps its own and reuses them
+ * on every request (no strings made); the string API below reads into one backed by `scratch`.
  */
 export class RawList {
-  buffer: ArrayBuffer = new ArrayBuffer(512);
+  buffer: ArrayBuffer;
   byteLength: u32 = 0;
   count: u32 = 0;
+
+  constructor(initialBytes: i32 = 512) {
+    this.buffer = new ArrayBuffer(initialBytes);
+  }
 
   get dataStart(): usize { return changetype<usize>(this.buffer); }
 
@@ -272,9 +197,12 @@ export class RawList {
   }
 }
 
-// Reads a list straight into `out.buffer` (growing it up to `cap`), as fetchList does for scratch.
+// Reads a list into `out.buffer`: asks with the buffer's size; when the host answers with a longer
+// length (it wrote nothing then), grows the buffer to it (at most MAX_VALUE_BYTES) and asks again.
+// Over `cap`, nothing is read: false, `out` empty, tooLarge set.
 function fetchListInto(kind: i32, keyLen: i32, cap: u32, out: RawList): bool {
   tooLarge = false;
+  out.clear();
   let cl = callList(kind, keyLen, out.dataStart, <u32>out.buffer.byteLength);
   let n = countLenBytes(cl);
   if (n > cap || n > MAX_VALUE_BYTES) { tooLarge = true; return false; }
@@ -296,9 +224,10 @@ function fetchListInto(kind: i32, keyLen: i32, cap: u32, out: RawList): bool {
 // @ts-ignore: decorator
 @inline const HIGH_BITS: u64 = 0x8080808080808080;
 
-// Sets out.byteLength/count to the complete entries the host wrote, at most `count` of them (as
-// splitStrings does: a final entry without its NUL is dropped). Skips NUL-free words 8 bytes at a
-// time: a bearer token is most of an Authorization list, and this runs on every request.
+// Sets out.byteLength/count to the complete entries the host wrote, at most `count` of them: a
+// final entry without its NUL is dropped (the ABI always terminates entries), so a short write
+// cannot produce a half value. Skips NUL-free words 8 bytes at a time: a bearer token is most of
+// an Authorization list, and this runs on every request.
 function keepCompleteEntries(cl: u64, out: RawList): void {
   let count = countLenCount(cl);
   let len = <usize>countLenBytes(cl);
@@ -321,10 +250,79 @@ function keepCompleteEntries(cl: u64, out: RawList): void {
   out.count = seen;
 }
 
-/** Header names of `kind` (lowercased, sorted) into `out`; false (out empty) when over the cap. */
+// The string API's lists land in `scratch` (borrowed for the read, growth kept).
+const scratchList = new RawList(0);
+
+function fetchScratchList(kind: i32, keyLen: i32, cap: u32): RawList {
+  scratchList.buffer = scratch;
+  fetchListInto(kind, keyLen, cap, scratchList);
+  scratch = scratchList.buffer;
+  return scratchList;
+}
+
+/** The entries of `list` as strings; invalid UTF-8 becomes U+FFFD. */
+export function rawListStrings(list: RawList): string[] {
+  let out = new Array<string>(0);
+  let from = list.dataStart;
+  let end = from + <usize>list.byteLength;
+  for (let p = from; p < end; p++) {
+    if (load<u8>(p) == 0) {
+      out.push(decodeUtf8LossyUnsafe(from, p - from));
+      from = p + 1;
+    }
+  }
+  return out;
+}
+
+function rawListBytes(list: RawList): Uint8Array[] {
+  let out = new Array<Uint8Array>(0);
+  let from = list.dataStart;
+  let end = from + <usize>list.byteLength;
+  for (let p = from; p < end; p++) {
+    if (load<u8>(p) == 0) {
+      let v = new Uint8Array(<i32>(p - from));
+      memory.copy(v.dataStart, from, p - from);
+      out.push(v);
+      from = p + 1;
+    }
+  }
+  return out;
+}
+
+/** Lowercased, sorted header names of `kind` (request names include "host"). */
+export function getHeaderNames(kind: HeaderKind): string[] {
+  if (!validKind(kind)) return new Array<string>(0);
+  return rawListStrings(fetchScratchList(kind, -1, MAX_VALUE_BYTES));
+}
+
+// Header names must be non-empty for the host (it panics otherwise).
+function prepareName(kind: i32, name: string): i32 {
+  if (!validKind(kind) || name.length == 0) return -1;
+  return encodeKey(name);
+}
+
+/**
+ * All values of `name` (case-insensitive) in order; invalid UTF-8 becomes U+FFFD. When all values
+ * together (with their NULs) exceed `maxBytes`, nothing is read: the result is empty and
+ * lastValueTooLarge() is true. Hostile clients can send up to Go's 1 MiB header limit; a cap
+ * keeps such values from ever being copied into guest memory.
+ */
+export function getHeaderValues(kind: HeaderKind, name: string, maxBytes: u32 = MAX_VALUE_BYTES): string[] {
+  let keyLen = prepareName(kind, name);
+  if (keyLen <= 0) { tooLarge = false; return new Array<string>(0); }
+  return rawListStrings(fetchScratchList(kind, keyLen, maxBytes));
+}
+
+/** All values of `name` as the exact bytes the host holds. */
+export function getHeaderValuesRaw(kind: HeaderKind, name: string): Uint8Array[] {
+  let keyLen = prepareName(kind, name);
+  if (keyLen <= 0) { tooLarge = false; return new Array<Uint8Array>(0); }
+  return rawListBytes(fetchScratchList(kind, keyLen, MAX_VALUE_BYTES));
+}
+
+/** Header names of `kind` (lowercased, sorted) into `out`, without strings; false (out empty) when over the cap. */
 export function readHeaderNames(kind: HeaderKind, out: RawList): bool {
-  out.clear();
-  if (!validKind(kind)) { tooLarge = false; return false; }
+  if (!validKind(kind)) { out.clear(); tooLarge = false; return false; }
   return fetchListInto(kind, -1, MAX_VALUE_BYTES, out);
 }
 
@@ -333,14 +331,9 @@ export function readHeaderNames(kind: HeaderKind, out: RawList): bool {
  * `maxBytes` nothing is read, `out` is empty and lastValueTooLarge() is true.
  */
 export function readHeaderValues(kind: HeaderKind, name: string, maxBytes: u32, out: RawList): bool {
-  out.clear();
   let keyLen = prepareName(kind, name);
-  if (keyLen <= 0) { tooLarge = false; return false; }
-  if (!fetchListInto(kind, keyLen, maxBytes, out)) {
-    out.clear();
-    return false;
-  }
-  return true;
+  if (keyLen <= 0) { out.clear(); tooLarge = false; return false; }
+  return fetchListInto(kind, keyLen, maxBytes, out);
 }
 
 // ---- header writes ------------------------------------------------------------------------------

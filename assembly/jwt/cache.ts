@@ -50,16 +50,6 @@ function sameBytes(entry: CacheEntry, ptr: usize, len: usize): bool {
   return true;
 }
 
-// Holds a string key's UTF-8 while it is looked up (the string API below serves tests and the
-// rare path where the token came through the string-based reader).
-let keyBuffer = new ArrayBuffer(1024);
-
-function encodeKey(token: string): usize {
-  const n = String.UTF8.byteLength(token);
-  if (n > keyBuffer.byteLength) keyBuffer = new ArrayBuffer(n);
-  return String.UTF8.encodeUnsafe(changetype<usize>(token), token.length, changetype<usize>(keyBuffer));
-}
-
 export class TokenCache {
   private entries: Map<u64, CacheEntry> = new Map<u64, CacheEntry>();
   /** Insertion order, oldest first: a ring over `order` from `head`; removed entries are skipped. */
@@ -80,7 +70,7 @@ export class TokenCache {
   }
 
   /** The identity verified for exactly the `len` bytes at `ptr`, or null. */
-  lookupBytes(ptr: usize, len: usize): Identity | null {
+  lookup(ptr: usize, len: usize): Identity | null {
     const hash = hashBytes(ptr, len);
     if (this.entries.has(hash)) {
       const entry = this.entries.get(hash);
@@ -93,7 +83,7 @@ export class TokenCache {
     return null;
   }
 
-  storeBytes(ptr: usize, len: usize, identity: Identity): void {
+  store(ptr: usize, len: usize, identity: Identity): void {
     const cost = entryCost(<i32>len, identity);
     if (cost > this.maxBytes || this.maxEntries <= 0) return;
     const hash = hashBytes(ptr, len);
@@ -116,26 +106,11 @@ export class TokenCache {
   }
 
   /** Drops the token of `len` bytes at `ptr` (e.g. found expired on a hit). */
-  removeBytes(ptr: usize, len: usize): void {
+  remove(ptr: usize, len: usize): void {
     const hash = hashBytes(ptr, len);
     if (!this.entries.has(hash)) return;
     const entry = this.entries.get(hash);
     if (sameBytes(entry, ptr, len)) this.drop(entry);
-  }
-
-  lookup(token: string): Identity | null {
-    const n = encodeKey(token);
-    return this.lookupBytes(changetype<usize>(keyBuffer), n);
-  }
-
-  store(token: string, identity: Identity): void {
-    const n = encodeKey(token);
-    this.storeBytes(changetype<usize>(keyBuffer), n, identity);
-  }
-
-  remove(token: string): void {
-    const n = encodeKey(token);
-    this.removeBytes(changetype<usize>(keyBuffer), n);
   }
 
   clear(): void {

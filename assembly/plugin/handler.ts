@@ -2,9 +2,8 @@
 // whichever pooled guest instance Traefik picks; state here is per instance.
 import {
   HeaderKind, LogLevel, RawList, getConfigBytes, lastValueTooLarge, getHeaderValues, getMethod, getUri,
-  readHeaderNames, readHeaderValues, removeHeaderBytes, setHeaderValue, setStatusCode, setUri, writeBodyString,
+  rawListStrings, readHeaderNames, readHeaderValues, removeHeaderBytes, setHeaderValue, setStatusCode, setUri, writeBodyString,
 } from '../abi/host';
-import { decodeUtf8LossyUnsafe } from '../abi/utf8';
 import { nowUnixSeconds } from '../abi/wasi';
 import { Config, parseConfig } from '../policy/config';
 import { jsonQuote } from '../encoding/json';
@@ -135,23 +134,12 @@ function readAuthorization(s: PluginState, facts: RequestFacts, config: Config):
     facts.bearerLen = len - 7;
     return;
   }
-  const values = new Array<string>();
-  let from = start;
-  const end = start + <usize>list.byteLength;
-  for (let p = start; p < end; p++) {
-    if (load<u8>(p) == 0) {
-      values.push(decodeUtf8LossyUnsafe(from, p - from));
-      from = p + 1;
-    }
-  }
-  facts.authorization = values;
+  facts.authorization = rawListStrings(list);
 }
 
 /** "Bearer " in any casing of the scheme (RFC 7235 §2.1), then exactly one space. */
 function isBearerPrefix(p: usize): bool {
-  return (load<u8>(p) | 0x20) == 0x62 && (load<u8>(p + 1) | 0x20) == 0x65 && (load<u8>(p + 2) | 0x20) == 0x61 &&
-    (load<u8>(p + 3) | 0x20) == 0x72 && (load<u8>(p + 4) | 0x20) == 0x65 && (load<u8>(p + 5) | 0x20) == 0x72 &&
-    load<u8>(p + 6) == 0x20;
+  return asciiBytesEqual(p, 6, 'bearer', false) && load<u8>(p + 6) == 0x20;
 }
 
 /**
@@ -179,24 +167,16 @@ const ORIGIN = 'origin';
 const ACCESS_CONTROL_REQUEST_METHOD = 'access-control-request-method';
 const AUTHORIZATION = 'authorization';
 
-/** The name at `p` equals `expected` (lowercase ASCII) ignoring ASCII case. */
-function nameEquals(p: usize, len: i32, expected: string): bool {
+/**
+ * The `len` bytes at `p` equal `expected` (lowercase ASCII) ignoring ASCII case, and with `_` read
+ * as `-` when `underscoreAsDash` (how many upstreams read header names).
+ */
+function asciiBytesEqual(p: usize, len: i32, expected: string, underscoreAsDash: bool): bool {
   if (len != expected.length) return false;
   for (let i = 0; i < len; i++) {
     let c = <i32>load<u8>(p + <usize>i);
     if (c >= 65 && c <= 90) c += 32;
-    if (c != expected.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
-/** The name at `p` normalized (ASCII-lowercased, `_` read as `-`) equals `expected`. */
-function normalizedNameEquals(p: usize, len: i32, expected: string): bool {
-  if (len != expected.length) return false;
-  for (let i = 0; i < len; i++) {
-    let c = <i32>load<u8>(p + <usize>i);
-    if (c >= 65 && c <= 90) c += 32;
-    if (c == 95) c = 45;
+    if (underscoreAsDash && c == 95) c = 45;
     if (c != expected.charCodeAt(i)) return false;
   }
   return true;
@@ -220,15 +200,15 @@ function scanHeaderNames(s: PluginState, facts: RequestFacts, config: Config): b
   for (let p = start; p < end; p++) {
     if (load<u8>(p) != 0) continue;
     const len = <i32>(p - from);
-    if (nameEquals(from, len, ORIGIN)) {
+    if (asciiBytesEqual(from, len, ORIGIN, false)) {
       facts.crossOrigin = true;
-    } else if (nameEquals(from, len, ACCESS_CONTROL_REQUEST_METHOD)) {
+    } else if (asciiBytesEqual(from, len, ACCESS_CONTROL_REQUEST_METHOD, false)) {
       facts.preflight = true;
-    } else if (normalizedNameEquals(from, len, AUTHORIZATION)) {
+    } else if (asciiBytesEqual(from, len, AUTHORIZATION, true)) {
       if (stripAuth) strip.push(<i32>(from - start));
     } else {
       for (let i = 0; i < identity.length; i++) {
-        if (normalizedNameEquals(from, len, identity[i])) {
+        if (asciiBytesEqual(from, len, identity[i], true)) {
           strip.push(<i32>(from - start));
           break;
         }

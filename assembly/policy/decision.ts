@@ -261,36 +261,73 @@ export function uriWithoutAccessToken(uri: string): string {
   return kept.length == 0 ? uri.substring(0, q) : uri.substring(0, q + 1) + kept.join('&');
 }
 
+// Holds a string token's UTF-8 while the cache looks it up (the general reader's path).
+let tokenKeyBuffer = new ArrayBuffer(1024);
+
+/**
+ * The request's bearer token, as text for the verifier and as bytes for the cache. It comes
+ * either as bytes in the host's copy of the header (RequestFacts.bearerPtr, printable ASCII, so
+ * characters and bytes agree) or as a string from the general reader, whose UTF-8 the cache keys on.
+ */
 class TokenPick {
-  token: string = '';
-  /** When > 0, the token is these bytes (RequestFacts.bearerPtr) and `token` is not filled in. */
-  rawPtr: usize = 0;
-  rawLen: i32 = 0;
   present: bool = false;
   error: string = '';
+  /** The token's length as the size limit counts it (characters). */
+  length: i32 = 0;
+  /** The cache key, valid after key(): `keyLen` bytes at `keyPtr`. */
+  keyPtr: usize = 0;
+  keyLen: usize = 0;
+  private token: string = '';
+  private keyed: bool = false;
 
-  get length(): i32 {
-    return this.rawLen > 0 ? this.rawLen : this.token.length;
+  reset(): void {
+    this.present = false;
+    this.error = '';
+    this.length = 0;
+    this.keyPtr = 0;
+    this.keyLen = 0;
+    this.token = '';
+    this.keyed = false;
   }
 
-  /** The token as a string, made from the raw bytes (printable ASCII) when it came that way. */
+  fromBytes(ptr: usize, len: i32): void {
+    this.present = true;
+    this.length = len;
+    this.keyPtr = ptr;
+    this.keyLen = <usize>len;
+    this.keyed = true;
+  }
+
+  fromText(token: string): void {
+    this.present = true;
+    this.length = token.length;
+    this.token = token;
+  }
+
+  /** Makes keyPtr/keyLen valid (encodes a string token, once). */
+  key(): void {
+    if (this.keyed) return;
+    const n = String.UTF8.byteLength(this.token);
+    if (n > tokenKeyBuffer.byteLength) tokenKeyBuffer = new ArrayBuffer(n);
+    this.keyPtr = changetype<usize>(tokenKeyBuffer);
+    this.keyLen = String.UTF8.encodeUnsafe(changetype<usize>(this.token), this.token.length, this.keyPtr);
+    this.keyed = true;
+  }
+
+  /** The token as a string (made from the bytes when it came that way). */
   text(): string {
-    if (this.rawLen > 0 && this.token.length == 0) this.token = String.UTF8.decodeUnsafe(this.rawPtr, <usize>this.rawLen);
+    if (this.token.length == 0 && this.keyLen > 0) this.token = String.UTF8.decodeUnsafe(this.keyPtr, this.keyLen);
     return this.token;
   }
 }
 
-/** Reads the bearer token from the request: one Authorization header, or (only when enabled) the query. */
 // One pick serves every request (decide() never runs re-entrantly and nothing keeps the pick).
 const reusablePick = new TokenPick();
 
+/** Reads the bearer token from the request: one Authorization header, or (only when enabled) the query. */
 function pickToken(facts: RequestFacts, config: Config): TokenPick {
   const pick = reusablePick;
-  pick.token = '';
-  pick.rawPtr = 0;
-  pick.rawLen = 0;
-  pick.present = false;
-  pick.error = '';
+  pick.reset();
   const fromQuery = facts.uri.includes('?') ? queryTokens(queryOf(facts.uri)) : new Array<string>();
   const q: string | null = fromQuery.length > 0 ? fromQuery[0] : null;
   if (facts.bearerLen > 0) {
@@ -298,9 +335,7 @@ function pickToken(facts: RequestFacts, config: Config): TokenPick {
       pick.error = 'token given in both the header and the query';
       return pick;
     }
-    pick.rawPtr = facts.bearerPtr;
-    pick.rawLen = facts.bearerLen;
-    pick.present = true;
+    pick.fromBytes(facts.bearerPtr, facts.bearerLen);
     return pick;
   }
   if (facts.authorization.length > 1) {
@@ -325,8 +360,7 @@ function pickToken(facts: RequestFacts, config: Config): TokenPick {
       pick.error = 'empty bearer token';
       return pick;
     }
-    pick.token = token;
-    pick.present = true;
+    pick.fromText(token);
     return pick;
   }
   if (q != null) {
@@ -342,8 +376,7 @@ function pickToken(facts: RequestFacts, config: Config): TokenPick {
       pick.error = 'empty access_token parameter';
       return pick;
     }
-    pick.token = q!;
-    pick.present = true;
+    pick.fromText(q!);
   }
   return pick;
 }
@@ -419,21 +452,20 @@ function decideInner(facts: RequestFacts, config: Config, keys: KeySource, cache
   }
   if (pick.length > config.maxTokenBytes) return invalidTokenAnswer(config, 'token too large');
 
-  let identity = pick.rawLen > 0 ? cache.lookupBytes(pick.rawPtr, <usize>pick.rawLen) : cache.lookup(pick.token);
+  pick.key();
+  let identity = cache.lookup(pick.keyPtr, pick.keyLen);
   let cached = identity != null;
   if (identity != null) {
     const timeReason = checkTime(identity!, <f64>now, <f64>config.clockSkewSeconds);
     if (timeReason.length > 0) {
-      if (pick.rawLen > 0) cache.removeBytes(pick.rawPtr, <usize>pick.rawLen);
-      else cache.remove(pick.token);
+      cache.remove(pick.keyPtr, pick.keyLen);
       return invalidTokenAnswer(config, timeReason);
     }
   } else {
     const result = verifyAccessToken(pick.text(), config, keys, now);
     if (result.identity == null) return invalidTokenAnswer(config, result.reason);
     identity = result.identity;
-    if (pick.rawLen > 0) cache.storeBytes(pick.rawPtr, <usize>pick.rawLen, identity!);
-    else cache.store(pick.token, identity!);
+    cache.store(pick.keyPtr, pick.keyLen, identity!);
   }
   const id = identity!;
 
