@@ -6,10 +6,11 @@
 //     plugin in the Traefik-faithful JS host.
 // With --write, the results replace the bench:verify section of docs/benchmarks.md.
 import crypto from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SignJWT, exportJWK } from 'jose';
+import { writeBenchmarkSection } from '../../scripts/bench/lib/benchmarks-doc.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const NOW = 1_800_000_000;
@@ -115,13 +116,6 @@ const report = lines.join('\n');
 console.log(report);
 
 if (process.argv.includes('--write')) {
-  const doc = path.join(root, 'docs/benchmarks.md');
-  const text = await readFile(doc, 'utf8');
-  const start = '<!-- bench:verify:start -->';
-  const end = '<!-- bench:verify:end -->';
-  const i = text.indexOf(start);
-  const j = text.indexOf(end);
-  if (i < 0 || j < 0) throw new Error('docs/benchmarks.md has no bench:verify markers');
-  await writeFile(doc, `${text.slice(0, i + start.length)}\n${report}\n${text.slice(j)}`);
+  await writeBenchmarkSection('verify', report);
   console.log('docs/benchmarks.md updated');
 }

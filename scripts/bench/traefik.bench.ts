@@ -23,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { FETCH_TIMEOUT_MS, freePort, LOCALHOST, machineCpuTicks, cpuSeconds, rssKiB, sleep, startProcess, stopAll, waitUntil, type ManagedProcess } from './lib/processes.js';
+import { writeBenchmarkSection } from './lib/benchmarks-doc.mjs';
 import { chartSvg, markdownSection } from './lib/report.js';
 import { checkTargets, soakGrowth, soakSlope, type CpuShare, type RunInfo, type ScenarioId, type ScenarioResult, type SoakResult } from './lib/results.js';
 import { NOOP_PLUGIN_NAME, startBenchTraefik, PLUGIN_NAME, type BenchTraefik } from './lib/traefik.js';
@@ -32,10 +33,7 @@ import { startWrk, wrkVersion, type WrkResult } from './lib/wrk.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const cacheDir = path.join(root, '.cache', 'bench-traefik');
-const docFile = path.join(root, 'docs', 'benchmarks.md');
 const chartName = 'bench-traefik.svg';
-const START_MARKER = '<!-- bench:traefik:start -->';
-const END_MARKER = '<!-- bench:traefik:end -->';
 const REQUEST_PATH = '/mcp';
 const ALL_SCENARIOS: ScenarioId[] = ['a', 'w', 'b', 'c-RS256', 'c-EdDSA', 'd', 'e'];
 
@@ -374,7 +372,7 @@ async function main(): Promise<void> {
   await writeFile(path.join(cacheDir, 'last-run.json'), JSON.stringify({ run, results: results.map((r) => ({ ...r, wrk: { ...r.wrk, output: undefined } })), soak, targets }, null, 2));
   if (WRITE) {
     await writeFile(path.join(root, 'docs', chartName), chartSvg(run, results));
-    await writeSection(section);
+    await writeBenchmarkSection('traefik', section, SECTION_INTRO);
     log(`wrote docs/benchmarks.md (bench:traefik section) and docs/${chartName}`);
   } else {
     await writeFile(path.join(cacheDir, chartName), chartSvg(run, results));
@@ -423,20 +421,6 @@ lines; adds log I/O). Tokens are minted once with jose and cached in \`.cache/be
 request, in V8.
 `;
 
-async function writeSection(section: string): Promise<void> {
-  const doc = await readFile(docFile, 'utf8');
-  const start = doc.indexOf(START_MARKER);
-  const end = doc.indexOf(END_MARKER);
-  let next: string;
-  if (start >= 0 && end > start) {
-    next = `${doc.slice(0, start + START_MARKER.length)}\n${section}\n${doc.slice(end)}`;
-  } else if (start < 0 && end < 0) {
-    next = `${doc.replace(/\n*$/, '\n')}\n${SECTION_INTRO}\n${START_MARKER}\n${section}\n${END_MARKER}\n`;
-  } else {
-    throw new Error(`docs/benchmarks.md has a broken bench:traefik marker pair`);
-  }
-  await writeFile(docFile, next);
-}
 
 main().catch(async (error: unknown) => {
   console.error(error instanceof Error ? (error.stack ?? error.message) : error);

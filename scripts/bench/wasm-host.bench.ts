@@ -11,20 +11,18 @@
 //
 //   npm run bench:wasm-host [-- --write] [--baseline <git ref>] [--rounds 5]
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { writeBenchmarkSection } from './lib/benchmarks-doc.mjs';
 import { noopGuestWasm } from './lib/noop-guest.js';
 import { benchPolicy, keysJwks, loadOrCreateKeys, oneToken } from './lib/tokens.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const cacheDir = path.join(root, '.cache', 'bench-wasm-host');
-const docFile = path.join(root, 'docs', 'benchmarks.md');
-const START_MARKER = '<!-- bench:wasm-host:start -->';
-const END_MARKER = '<!-- bench:wasm-host:end -->';
 
 const argv = process.argv.slice(2);
 const WRITE = argv.includes('--write');
@@ -91,13 +89,6 @@ function table(results: GuestResult[], baselineLabel: string | undefined): strin
   return lines.join('\n');
 }
 
-async function writeSection(section: string): Promise<void> {
-  const doc = await readFile(docFile, 'utf8');
-  const start = doc.indexOf(START_MARKER);
-  const end = doc.indexOf(END_MARKER);
-  if (start < 0 || end < start) throw new Error(`docs/benchmarks.md has no ${START_MARKER} ... ${END_MARKER} pair`);
-  await writeFile(docFile, `${doc.slice(0, start + START_MARKER.length)}\n${section}\n${doc.slice(end)}`);
-}
 
 async function main(): Promise<void> {
   await mkdir(cacheDir, { recursive: true });
@@ -132,7 +123,7 @@ async function main(): Promise<void> {
   ].join('\n');
   console.log(section);
   if (WRITE) {
-    await writeSection(section);
+    await writeBenchmarkSection('wasm-host', section);
     log('docs/benchmarks.md updated');
   }
 }

@@ -14,14 +14,15 @@
 //   npm run bench:sidecar [-- --write] [--concurrency 8] [--codes 400] [--refreshes 1000] [--auth 5000]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClientDriver, type RegisteredClient } from '../test/as-lib/client-driver.js';
 import { startMockUpstream, type MockUpstream } from '../test/as-lib/mock-upstream.js';
+import { freePort } from '../../scripts/stack/ports.mjs';
+import { writeBenchmarkSection } from '../../scripts/bench/lib/benchmarks-doc.mjs';
 import { startRedis, type RedisProcess } from '../test/lib/redis.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -105,16 +106,6 @@ function expectOk(what: string, reply: Reply): void {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface Sidecar {
   base: string;
@@ -301,14 +292,7 @@ async function main(): Promise<void> {
     console.log(report);
 
     if (process.argv.includes('--write')) {
-      const doc = path.join(root, 'docs/benchmarks.md');
-      const text = await readFile(doc, 'utf8');
-      const start = '<!-- bench:sidecar:start -->';
-      const end = '<!-- bench:sidecar:end -->';
-      const i = text.indexOf(start);
-      const j = text.indexOf(end);
-      if (i < 0 || j < 0) throw new Error('docs/benchmarks.md has no bench:sidecar markers');
-      await writeFile(doc, `${text.slice(0, i + start.length)}\n${report}\n${text.slice(j)}`);
+      await writeBenchmarkSection('sidecar', report);
       console.log('\nwritten to docs/benchmarks.md');
     }
   } finally {

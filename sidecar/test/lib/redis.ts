@@ -3,7 +3,9 @@
  * stops it again. No persistence unless asked for (`dir`), so nothing is left behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../../scripts/stack/ports.mjs';
+
+export { freePort };
 
 export interface RedisProcess {
   port: number;
@@ -13,17 +15,6 @@ export interface RedisProcess {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface StartRedisOptions {
   /** reuse a port (restart on the same address) */

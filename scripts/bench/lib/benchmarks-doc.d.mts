@@ -1,0 +1,2 @@
+export declare const BENCHMARKS_DOC: string;
+export declare function writeBenchmarkSection(name: string, section: string, intro?: string): Promise<void>;
