@@ -102,15 +102,14 @@ export function forwardedTarget(req: IncomingMessage): { uri: string | undefined
 
 /** The facts of a forwardAuth request as Traefik sends it. */
 export function forwardAuthRequestFrom(req: IncomingMessage, maxTokenBytes: number): ForwardAuthRequest {
-  const values = (name: string): string[] => headerValues(req, name);
-  const methods = values('x-forwarded-method');
-  const uris = values('x-forwarded-uri');
-  const authorization = values('authorization');
+  const methods = headerValues(req, 'x-forwarded-method');
+  const uris = headerValues(req, 'x-forwarded-uri');
+  const authorization = headerValues(req, 'authorization');
   const rawUri = uris.length === 1 ? uris[0]! : undefined;
   // Header text is latin1 here: its length is the byte count.
   const uriBytes = rawUri?.length ?? 0;
   const authBytes = authorization.reduce((n, v) => n + v.length + 1, 0);
-  const accept = values('accept');
+  const accept = headerValues(req, 'accept');
   const acceptBytes = accept.reduce((n, v) => n + v.length + 1, 0);
   return sized(
     {
@@ -118,8 +117,8 @@ export function forwardAuthRequestFrom(req: IncomingMessage, maxTokenBytes: numb
       uri: rawUri === undefined || uriBytes > MAX_URI_BYTES ? rawUri : asUtf8(rawUri),
       authorization: authBytes > maxTokenBytes + AUTHORIZATION_SLACK_BYTES ? [] : authorization.map(asUtf8),
       accept: accept.map(asUtf8).join(','),
-      preflight: values('access-control-request-method').length > 0,
-      crossOrigin: values('origin').length > 0,
+      preflight: headerValues(req, 'access-control-request-method').length > 0,
+      crossOrigin: headerValues(req, 'origin').length > 0,
     },
     uriBytes,
     authBytes,
